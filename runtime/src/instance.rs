@@ -1,0 +1,211 @@
+//! One running engine instance and the operations the guest exports.
+
+use wasmer::{FunctionEnv, Memory, Store, TypedFunction, Value};
+
+use crate::artifact::{GlobalValue, GLOBAL_EXPORT_PREFIX};
+use crate::invocation::{Invocation, Outcome};
+use crate::wasi::{self, Clock, Entropy, WasiState};
+use crate::{MemoryImage, RuntimeError};
+
+/// An error object the guest returned (`{"errorType","errorMessage","trace"}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, thiserror::Error)]
+#[error("{error_type}: {error_message}")]
+pub struct GuestError {
+    /// `error.name`.
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    /// `error.message`.
+    #[serde(rename = "errorMessage")]
+    pub error_message: String,
+    /// Stack trace lines, `file:line:column` where the engine knows them.
+    #[serde(default)]
+    pub trace: Vec<String>,
+}
+
+/// How an instance sees time and randomness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceOptions {
+    /// Clock source.
+    pub clock: Clock,
+    /// Entropy for WASI `random_get`.
+    pub entropy: Entropy,
+}
+
+impl InstanceOptions {
+    /// Real time and OS entropy: production.
+    pub fn live() -> Self {
+        InstanceOptions { clock: Clock::System, entropy: Entropy::Os }
+    }
+
+    /// A frozen clock and seeded entropy: tests, differential runs and snapshots.
+    pub fn deterministic(unix_ms: u64) -> Self {
+        InstanceOptions { clock: Clock::Fixed { unix_ms }, entropy: Entropy::Seeded(0) }
+    }
+}
+
+/// The guest's linear memory and mutable globals at one moment.
+#[derive(Debug, Clone)]
+pub struct MemorySnapshot {
+    /// Memory size in 64 KiB pages.
+    pub pages: u64,
+    /// The whole linear memory.
+    pub memory: Vec<u8>,
+    /// Mutable globals by index in the module's global index space.
+    pub globals: Vec<(u32, GlobalValue)>,
+}
+
+/// A live instance. Reusing it for several invocations keeps the handler's module state, as a
+/// warm Lambda container does.
+pub struct Instance {
+    store: Store,
+    env: FunctionEnv<WasiState>,
+    instance: wasmer::Instance,
+    memory: Memory,
+    input_reserve: TypedFunction<u32, u32>,
+    output_ptr: TypedFunction<(), u32>,
+    output_len: TypedFunction<(), u32>,
+}
+
+impl Instance {
+    pub(crate) fn start(
+        engine: &wasmer::Engine,
+        module: &wasmer::Module,
+        image: &MemoryImage,
+        options: InstanceOptions,
+    ) -> Result<Self, RuntimeError> {
+        let engine_error = |e: &dyn std::fmt::Display| RuntimeError::Engine(e.to_string());
+        let mut store = Store::new(engine.clone());
+        let env = FunctionEnv::new(&mut store, WasiState::new(options.clock, options.entropy));
+        let imports = wasi::imports(&mut store, &env);
+        let instance = wasmer::Instance::new(&mut store, module, &imports).map_err(|e| engine_error(&e))?;
+        let memory = instance.exports.get_memory("memory").map_err(|e| engine_error(&e))?.clone();
+        env.as_mut(&mut store).memory = Some(memory.clone());
+
+        let current = memory.view(&store).size().0 as u64;
+        if image.pages > current {
+            memory.grow(&mut store, (image.pages - current) as u32).map_err(|e| engine_error(&e))?;
+        }
+        {
+            let view = memory.view(&store);
+            for (offset, range) in &image.segments {
+                view.write(u64::from(*offset), &image.data[range.clone()]).map_err(|e| engine_error(&e))?;
+            }
+        }
+        for (index, value) in &image.globals {
+            let global = instance
+                .exports
+                .get_global(&format!("{GLOBAL_EXPORT_PREFIX}{index}"))
+                .map_err(|e| engine_error(&e))?;
+            let value = match value {
+                GlobalValue::I32(v) => Value::I32(*v),
+                GlobalValue::I64(v) => Value::I64(*v),
+            };
+            global.set(&mut store, value).map_err(|e| engine_error(&e))?;
+        }
+
+        let typed = |name: &str| instance.exports.get_function(name).map_err(|e| engine_error(&e)).cloned();
+        let input_reserve = typed("edgeport_input_reserve")?.typed(&store).map_err(|e| engine_error(&e))?;
+        let output_ptr = typed("edgeport_output_ptr")?.typed(&store).map_err(|e| engine_error(&e))?;
+        let output_len = typed("edgeport_output_len")?.typed(&store).map_err(|e| engine_error(&e))?;
+        Ok(Instance { store, env, instance, memory, input_reserve, output_ptr, output_len })
+    }
+
+    /// Initialises a fresh engine: the module's own constructors, then the JavaScript runtime
+    /// and prelude. Not needed (and not allowed) on a pre-initialised snapshot.
+    pub fn init(&mut self) -> Result<(), RuntimeError> {
+        if let Ok(initialize) = self.instance.exports.get_typed_function::<(), ()>(&self.store, "_initialize") {
+            initialize.call(&mut self.store).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        }
+        self.call("edgeport_init", &[]).map(drop)
+    }
+
+    /// Compiles a CommonJS script to engine bytecode. A syntax error comes back as
+    /// [`RuntimeError::Guest`] with the engine's `file:line:column`.
+    pub fn compile(&mut self, filename: &str, source: &str) -> Result<Vec<u8>, RuntimeError> {
+        let mut input = Vec::with_capacity(filename.len() + 1 + source.len());
+        input.extend_from_slice(filename.as_bytes());
+        input.push(0);
+        input.extend_from_slice(source.as_bytes());
+        self.call("edgeport_compile", &input)
+    }
+
+    /// Runs a compiled module's top-level code and resolves its handler export.
+    pub fn load(&mut self, handler: &str, filename: &str, bytecode: &[u8]) -> Result<(), RuntimeError> {
+        let mut input = Vec::with_capacity(handler.len() + filename.len() + 2 + bytecode.len());
+        input.extend_from_slice(handler.as_bytes());
+        input.push(0);
+        input.extend_from_slice(filename.as_bytes());
+        input.push(0);
+        input.extend_from_slice(bytecode);
+        self.call("edgeport_load", &input).map(drop)
+    }
+
+    /// Runs the handler on one event.
+    pub fn invoke(&mut self, invocation: &Invocation<'_>) -> Result<Outcome, RuntimeError> {
+        let output = self.call("edgeport_invoke", invocation.envelope().as_bytes())?;
+        serde_json::from_slice(&output)
+            .map_err(|e| RuntimeError::Engine(format!("the engine returned an invalid outcome: {e}")))
+    }
+
+    /// Returns and clears what the guest logged (stdout, stderr) since the last call.
+    pub fn take_logs(&mut self) -> (Vec<u8>, Vec<u8>) {
+        self.env.as_mut(&mut self.store).take_logs()
+    }
+
+    /// Copies out linear memory and mutable globals (to build a snapshot).
+    pub fn snapshot(&mut self) -> Result<MemorySnapshot, RuntimeError> {
+        let view = self.memory.view(&self.store);
+        let pages = view.size().0 as u64;
+        let mut memory = vec![0u8; view.data_size() as usize];
+        view.read(0, &mut memory).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        let mut globals = Vec::new();
+        for (name, global) in self.instance.exports.iter().globals() {
+            let Some(index) = name.strip_prefix(GLOBAL_EXPORT_PREFIX).and_then(|i| i.parse::<u32>().ok()) else {
+                continue;
+            };
+            let value = match global.get(&mut self.store) {
+                Value::I32(v) => GlobalValue::I32(v),
+                Value::I64(v) => GlobalValue::I64(v),
+                other => return Err(RuntimeError::Engine(format!("unsupported global value {other:?}"))),
+            };
+            globals.push((index, value));
+        }
+        globals.sort_by_key(|(index, _)| *index);
+        Ok(MemorySnapshot { pages, memory, globals })
+    }
+
+    /// Writes `input` into the guest, runs `operation`, and returns its output.
+    fn call(&mut self, operation: &str, input: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+        let engine_error = |e: &dyn std::fmt::Display| RuntimeError::Engine(format!("{operation}: {e}"));
+        let len = u32::try_from(input.len()).map_err(|_| engine_error(&"input larger than 4 GiB"))?;
+        let at = self.input_reserve.call(&mut self.store, len).map_err(|e| engine_error(&e))?;
+        self.memory.view(&self.store).write(u64::from(at), input).map_err(|e| engine_error(&e))?;
+        let function: TypedFunction<(), u32> = self
+            .instance
+            .exports
+            .get_typed_function(&self.store, operation)
+            .map_err(|e| engine_error(&e))?;
+        let status = match function.call(&mut self.store) {
+            Ok(status) => status,
+            Err(trap) => {
+                // A trap is the engine's own failure (a panic, memory exhaustion); what it wrote
+                // to stderr first is the useful part of the message.
+                let (_, stderr) = self.take_logs();
+                let stderr = String::from_utf8_lossy(&stderr);
+                return Err(engine_error(&format!("{}{trap}", if stderr.is_empty() { String::new() } else { format!("{}; ", stderr.trim()) })));
+            }
+        };
+        let ptr = self.output_ptr.call(&mut self.store).map_err(|e| engine_error(&e))?;
+        let len = self.output_len.call(&mut self.store).map_err(|e| engine_error(&e))?;
+        let mut output = vec![0u8; len as usize];
+        self.memory.view(&self.store).read(u64::from(ptr), &mut output).map_err(|e| engine_error(&e))?;
+        match status {
+            0 => Ok(output),
+            _ => {
+                let error: GuestError = serde_json::from_slice(&output)
+                    .map_err(|e| engine_error(&format!("unreadable error from the engine: {e}")))?;
+                Err(RuntimeError::Guest(error))
+            }
+        }
+    }
+}
