@@ -1,0 +1,241 @@
+// The edgeport shim: evaluated once when the engine starts (so it lives in the snapshot).
+//
+// It reproduces what AWS's Lambda Node.js runtime interface client does around a handler:
+// `handler(event, context, callback)`, a returned thenable settles the invocation, the first of
+// callback / context.succeed / fail / done / promise wins, a synchronous throw is an error.
+// corpus/reference/harness.js does the same on real node; the two must stay in step.
+//
+// The host talks to it through `globalThis.__edgeport` (see src/lib.rs):
+//   load(moduleFunction, filename, handlerName)  run the module's top level, find the handler
+//   invoke(envelopeJson)                         start one invocation
+//   outcome()                                    after the job queue drained: the outcome JSON
+// The envelope is {"event", "context": {functionName, ...}, "seed", "deadlineMs"}; the outcome
+// is {"kind":"result","value"} | {"kind":"error","errorType","errorMessage","trace"} |
+// {"kind":"timeout","reason"}.
+(function () {
+  'use strict';
+
+  const factories = Object.create(null);
+  const cache = Object.create(null);
+  let random = null;
+  let handler = null;
+  // The invocation in progress: its answers and the rejections nobody handled yet.
+  let invocation = null;
+
+  function requireBuiltin(name) {
+    const id = typeof name === 'string' && name.startsWith('node:') ? name.slice(5) : name;
+    const cached = cache[id];
+    if (cached !== undefined) return cached.exports;
+    const factory = factories[id];
+    if (factory === undefined) {
+      const error = new Error(`Cannot find module '${name}'`);
+      error.code = 'MODULE_NOT_FOUND';
+      throw error;
+    }
+    const module = { exports: {} };
+    cache[id] = module;
+    factory.call(module.exports, module.exports, requireBuiltin, module);
+    return module.exports;
+  }
+
+  // RIC's Errors.toRapidResponse: errors report name and message, any other value its typeof
+  // and toString(). The trace is ours (the converter points diagnostics at it); comparisons
+  // with node ignore it.
+  function describeError(error) {
+    try {
+      if (error instanceof Error || isErrorLike(error)) {
+        const trace = typeof error.stack === 'string'
+          ? error.stack.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.includes('(edgeport:'))
+          : [];
+        return JSON.stringify({
+          errorType: error.name,
+          errorMessage: error.message,
+          trace: [`${error.name}: ${error.message}`, ...trace],
+        });
+      }
+      return JSON.stringify({ errorType: typeof error, errorMessage: error.toString(), trace: [] });
+    } catch (_) {
+      return JSON.stringify({
+        errorType: 'handled',
+        errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+        trace: [],
+      });
+    }
+  }
+
+  function isErrorLike(value) {
+    return Boolean(value && value.name && value.message && value.stack &&
+      typeof value.name === 'string' && typeof value.message === 'string' && typeof value.stack === 'string');
+  }
+
+  function errorOutcome(error) {
+    return `{"kind":"error",${describeError(error).slice(1)}`;
+  }
+
+  // RIC's postInvocationResponse: the body is JSON.stringify of the result, undefined as null.
+  function resultOutcome(result) {
+    let body;
+    try {
+      body = JSON.stringify(result === undefined ? null : result);
+    } catch (_) {
+      throw new Error('Unable to stringify response body');
+    }
+    return `{"kind":"result","value":${body === undefined ? 'null' : body}}`;
+  }
+
+  function runtimeError(name, message) {
+    const error = new Error(message);
+    error.name = `Runtime.${name}`;
+    return error;
+  }
+
+  function installGlobals() {
+    random = requireBuiltin('edgeport:determinism').createRandom(0);
+    Math.random = function random_() { return random(); };
+    globalThis.global = globalThis;
+    globalThis.Buffer = requireBuiltin('buffer').Buffer;
+    const console = globalThis.console;
+    console.info = console.log;
+    console.debug = console.log;
+    console.warn = console.error;
+    console.trace = console.error;
+    globalThis.process = {
+      env: {},
+      argv: [],
+      platform: 'linux',
+      version: 'v20.0.0',
+      versions: { node: '20.0.0' },
+      nextTick(callback, ...args) { queueMicrotask(() => callback(...args)); },
+    };
+  }
+
+  function load(moduleFunction, filename, exportName) {
+    const slash = filename.lastIndexOf('/');
+    const dirname = slash > 0 ? filename.slice(0, slash) : '.';
+    const module = { exports: {}, id: '.', filename, loaded: false, children: [], paths: [] };
+    moduleFunction.call(module.exports, module.exports, requireBuiltin, module, filename, dirname);
+    module.loaded = true;
+    const candidate = exportName.split('.').reduce((nested, key) => nested && nested[key], module.exports);
+    const base = filename.slice(slash + 1).replace(/\.[^.]*$/, '');
+    if (!candidate) throw runtimeError('HandlerNotFound', `${base}.${exportName} is undefined or not exported`);
+    if (typeof candidate !== 'function') throw runtimeError('HandlerNotFound', `${base}.${exportName} is not a function`);
+    handler = candidate;
+  }
+
+  // Called by the engine's promise rejection tracker (src/lib.rs).
+  function trackRejection(promise, reason, handled) {
+    if (invocation === null) return;
+    if (handled) invocation.unhandled.delete(promise);
+    else invocation.unhandled.set(promise, reason);
+  }
+
+  // One invocation, shaped like RIC's Runtime.handleOnce and CallbackContext (and like
+  // corpus/reference/harness.js, line for line where it matters). Node posts the first
+  // immediate answer and exits; a callback's answer waits for the event loop to empty.
+  function invoke(envelopeJson) {
+    const envelope = JSON.parse(envelopeJson);
+    random = requireBuiltin('edgeport:determinism').createRandom(envelope.seed >>> 0);
+    const state = { immediate: null, deferred: null, unhandled: new Map() };
+    invocation = state;
+
+    const post = (outcomeJson) => {
+      if (state.immediate === null) state.immediate = outcomeJson;
+    };
+    const postError = (error) => post(errorOutcome(error));
+    let isCompleteInvoked = false;
+    const complete = (result) => {
+      if (isCompleteInvoked) return;
+      isCompleteInvoked = true;
+      post(resultOutcome(result));
+    };
+
+    let waitForEmptyEventLoop = true;
+    const callback = (err, result) => {
+      state.deferred = null;
+      if (err !== undefined && err !== null) postError(err);
+      else if (!waitForEmptyEventLoop) complete(result);
+      else state.deferred = { result, complete };
+    };
+    const done = (err, result) => {
+      state.deferred = null;
+      if (err !== undefined && err !== null) postError(err);
+      else complete(result);
+    };
+    const succeed = (result) => done(null, result);
+    const fail = (err) => {
+      if (err === undefined || err === null) done('handled');
+      else done(err, null);
+    };
+    // Only the first call counts; the flag is set after the call, so a call that throws (an
+    // unserialisable result) does not use up the invocation.
+    let finished = false;
+    const onlyAllowFirstCall = (toWrap) => function () {
+      if (!finished) {
+        toWrap.apply(null, arguments);
+        finished = true;
+      }
+    };
+
+    const context = envelope.context;
+    const deadline = envelope.deadlineMs;
+    const lambdaContext = {
+      get callbackWaitsForEmptyEventLoop() { return waitForEmptyEventLoop; },
+      set callbackWaitsForEmptyEventLoop(value) { waitForEmptyEventLoop = value; },
+      succeed: onlyAllowFirstCall(succeed),
+      fail: onlyAllowFirstCall(fail),
+      done: onlyAllowFirstCall(done),
+      functionVersion: context.functionVersion,
+      functionName: context.functionName,
+      memoryLimitInMB: context.memoryLimitInMB,
+      logGroupName: context.logGroupName,
+      logStreamName: context.logStreamName,
+      clientContext: undefined,
+      identity: undefined,
+      invokedFunctionArn: context.invokedFunctionArn,
+      awsRequestId: context.awsRequestId,
+      getRemainingTimeInMillis() { return deadline - Date.now(); },
+    };
+    const wrappedCallback = onlyAllowFirstCall(callback);
+    try {
+      const result = handler(envelope.event, lambdaContext, wrappedCallback);
+      if (result && result.then && typeof result.then === 'function') {
+        result.then(lambdaContext.succeed, lambdaContext.fail).catch(lambdaContext.fail);
+      }
+    } catch (err) {
+      wrappedCallback(err);
+    }
+  }
+
+  // The answer once the job queue is empty, in the order node would have produced it: an
+  // immediate answer, else an unhandled rejection, else the callback's deferred answer.
+  function outcome() {
+    const state = invocation;
+    invocation = null;
+    if (state === null) throw new Error('outcome() called without an invocation');
+    if (state.immediate !== null) return state.immediate;
+    for (const reason of state.unhandled.values()) {
+      let message;
+      try { message = reason === undefined ? '' : String(reason); } catch (_) { message = ''; }
+      return errorOutcome(runtimeError('UnhandledPromiseRejection', message));
+    }
+    if (state.deferred !== null) {
+      try {
+        state.deferred.complete(state.deferred.result);
+      } catch (error) {
+        return errorOutcome(error);
+      }
+      return state.immediate;
+    }
+    return JSON.stringify({ kind: 'timeout', reason: 'the handler neither settled its promise nor called back' });
+  }
+
+  globalThis.__edgeport = {
+    defineBuiltin(name, factory) { factories[name] = factory; },
+    installGlobals,
+    load,
+    invoke,
+    outcome,
+    describeError,
+    trackRejection,
+  };
+})();

@@ -1,0 +1,321 @@
+//! The JavaScript engine that runs one Lambda@Edge handler inside a wasm32-wasip1 module.
+//!
+//! QuickJS (through javy) plus a small JavaScript prelude that reproduces the Lambda Node.js
+//! runtime's calling convention. The host drives it through a handful of exports that exchange
+//! bytes through two buffers owned by the guest:
+//!
+//! 1. `edgeport_input_reserve(len)` returns a pointer where the host writes `len` bytes.
+//! 2. The host calls one operation (`edgeport_init`, `edgeport_compile`, `edgeport_load`,
+//!    `edgeport_invoke`); it returns [`STATUS_OK`] or [`STATUS_ERROR`].
+//! 3. The host reads the answer at `edgeport_output_ptr()` / `edgeport_output_len()`.
+//!
+//! Errors are JSON objects `{"errorType", "errorMessage", "trace"}` written to the output.
+//! The host never sees a trap for a JavaScript error; a trap means the engine itself failed.
+
+use std::cell::{OnceCell, RefCell};
+use std::ffi::CString;
+
+use javy::quickjs::{qjs, Ctx, Function, Object, Value};
+use javy::{Config, Runtime};
+
+/// The operation succeeded; the output holds its result.
+const STATUS_OK: u32 = 0;
+/// The operation failed; the output holds an error JSON object.
+const STATUS_ERROR: u32 = 1;
+
+/// The shim that turns a CommonJS module and an event into a Lambda-style invocation.
+const PRELUDE: &str = include_str!("../js/prelude.js");
+
+/// Node built-ins implemented in JavaScript, as `(module name, CommonJS source)`.
+const BUILTINS: &[(&str, &str)] = &[
+    ("edgeport:determinism", include_str!("../js/determinism.js")),
+    ("buffer", include_str!("../js/node/buffer.js")),
+    ("querystring", include_str!("../js/node/querystring.js")),
+];
+
+/// Bytes collected by the garbage collector before it runs again. QuickJS frees most objects by
+/// reference counting; the cycle collector only needs to run now and then on warm instances.
+const GC_THRESHOLD: usize = 4 * 1024 * 1024;
+
+thread_local! {
+    static RUNTIME: OnceCell<Runtime> = const { OnceCell::new() };
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes room for `len` input bytes and returns where the host must write them.
+#[export_name = "edgeport_input_reserve"]
+pub extern "C" fn input_reserve(len: u32) -> *mut u8 {
+    INPUT.with_borrow_mut(|input| {
+        input.clear();
+        input.resize(len as usize, 0);
+        input.as_mut_ptr()
+    })
+}
+
+/// Where the last operation's output starts.
+#[export_name = "edgeport_output_ptr"]
+pub extern "C" fn output_ptr() -> *const u8 {
+    OUTPUT.with_borrow(|output| output.as_ptr())
+}
+
+/// How many bytes the last operation wrote.
+#[export_name = "edgeport_output_len"]
+pub extern "C" fn output_len() -> u32 {
+    OUTPUT.with_borrow(|output| output.len() as u32)
+}
+
+/// Creates the QuickJS runtime and evaluates the prelude and the built-in modules.
+#[export_name = "edgeport_init"]
+pub extern "C" fn init() -> u32 {
+    let mut config = Config::default();
+    config.text_encoding(true).gc_threshold(GC_THRESHOLD);
+    let runtime = match Runtime::new(config) {
+        Ok(runtime) => runtime,
+        Err(error) => return fail_with_message("EngineError", &error.to_string()),
+    };
+    let status = runtime.context().with(|ctx| {
+        let result = eval_script(&ctx, PRELUDE, "edgeport:prelude").and_then(|()| {
+            BUILTINS.iter().try_for_each(|(name, source)| {
+                let wrapped = format!(
+                    "globalThis.__edgeport.defineBuiltin({name:?}, function (exports, require, module) {{\n{source}\n}});"
+                );
+                eval_script(&ctx, &wrapped, name)
+            })
+        });
+        let result = result.and_then(|()| eval_script(&ctx, "globalThis.__edgeport.installGlobals();", "edgeport:init"));
+        let raw = ctx.as_raw().as_ptr();
+        // SAFETY: the runtime outlives the context; the tracker is a plain function.
+        unsafe { qjs::JS_SetHostPromiseRejectionTracker(qjs::JS_GetRuntime(raw), Some(track_rejection), std::ptr::null_mut()) };
+        store(result.map(|()| Vec::new()))
+    });
+    // A second init is a host bug; keeping the first runtime is the safe answer.
+    RUNTIME.with(|cell| {
+        let _ = cell.set(runtime);
+    });
+    status
+}
+
+/// Compiles a CommonJS script to QuickJS bytecode without running it.
+///
+/// Input: `filename`, a NUL byte, then the script text. The script is wrapped in the CommonJS
+/// function wrapper, so evaluating the bytecode yields the module function.
+#[export_name = "edgeport_compile"]
+pub extern "C" fn compile() -> u32 {
+    let input = INPUT.with_borrow_mut(std::mem::take);
+    with_context(|ctx| {
+        let (filename, source) = split_nul(&input)?;
+        let wrapped = format!(
+            "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
+            String::from_utf8_lossy(source)
+        );
+        let source = CString::new(wrapped).map_err(|_| "the script contains a NUL byte".to_string())?;
+        let filename = CString::new(filename).map_err(|_| "bad file name".to_string())?;
+        let raw = ctx.as_raw().as_ptr();
+        let flags = (qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY) as i32;
+        // SAFETY: the context is live for the duration of `with`; `source` is NUL-terminated as
+        // JS_Eval requires, and the returned value is freed below.
+        let function = unsafe {
+            qjs::JS_Eval(raw, source.as_ptr(), source.as_bytes().len() as _, filename.as_ptr(), flags)
+        };
+        if unsafe { qjs::JS_IsException(function) } {
+            return Err(describe_exception(ctx));
+        }
+        let mut len: qjs::size_t = 0;
+        // SAFETY: `function` is a valid compiled function; the buffer QuickJS returns is copied
+        // and then released with the context's allocator.
+        let bytecode = unsafe {
+            let buf = qjs::JS_WriteObject(raw, &mut len, function, qjs::JS_WRITE_OBJ_BYTECODE as i32);
+            qjs::JS_FreeValue(raw, function);
+            if buf.is_null() {
+                return Err(describe_exception(ctx));
+            }
+            let bytes = std::slice::from_raw_parts(buf, len as usize).to_vec();
+            qjs::js_free(raw, buf.cast());
+            bytes
+        };
+        Ok(bytecode)
+    })
+}
+
+/// Loads a compiled module: runs its top-level code and resolves the handler export.
+///
+/// Input: handler export name, NUL, filename, NUL, bytecode.
+#[export_name = "edgeport_load"]
+pub extern "C" fn load() -> u32 {
+    let input = INPUT.with_borrow_mut(std::mem::take);
+    with_context(|ctx| {
+        let (handler, rest) = split_nul(&input)?;
+        let (filename, bytecode) = split_nul(rest)?;
+        let raw = ctx.as_raw().as_ptr();
+        // SAFETY: the bytecode was produced by `edgeport_compile` of this same engine build (the
+        // converter embeds both in one artifact); QuickJS validates its header and version.
+        let wrapper = unsafe {
+            let object = qjs::JS_ReadObject(raw, bytecode.as_ptr(), bytecode.len() as _, qjs::JS_READ_OBJ_BYTECODE as i32);
+            if qjs::JS_IsException(object) {
+                return Err(describe_exception(ctx));
+            }
+            let value = qjs::JS_EvalFunction(raw, object);
+            if qjs::JS_IsException(value) {
+                return Err(describe_exception(ctx));
+            }
+            let global = qjs::JS_GetGlobalObject(raw);
+            qjs::JS_SetPropertyStr(raw, global, c"__edgeport_wrapper".as_ptr(), value);
+            qjs::JS_FreeValue(raw, global);
+            ctx.globals().get::<_, Value>("__edgeport_wrapper").map_err(|e| js_error(ctx, e))?
+        };
+        let _ = ctx.globals().remove("__edgeport_wrapper");
+        call_shim::<_, ()>(ctx, "load", (wrapper, filename, handler))?;
+        drain_jobs(ctx);
+        Ok(Vec::new())
+    })
+}
+
+/// Invokes the handler. Input: the invocation envelope as JSON (see `js/prelude.js`).
+/// Output: the outcome JSON.
+#[export_name = "edgeport_invoke"]
+pub extern "C" fn invoke() -> u32 {
+    let input = INPUT.with_borrow_mut(std::mem::take);
+    with_context(|ctx| {
+        let envelope = std::str::from_utf8(&input).map_err(|_| "the envelope is not UTF-8".to_string())?;
+        call_shim::<_, ()>(ctx, "invoke", (envelope,))?;
+        drain_jobs(ctx);
+        let outcome: String = call_shim(ctx, "outcome", ())?;
+        Ok(outcome.into_bytes())
+    })
+}
+
+/// Runs `op` in the QuickJS context and stores its output or error.
+fn with_context(op: impl FnOnce(&Ctx<'_>) -> Result<Vec<u8>, String>) -> u32 {
+    RUNTIME.with(|cell| match cell.get() {
+        Some(runtime) => runtime.context().with(|ctx| {
+            let result = op(&ctx);
+            store(result)
+        }),
+        None => fail_with_message("EngineError", "edgeport_init was not called"),
+    })
+}
+
+/// Tells the shim about a rejected promise without a handler (`handled == false`) or one that got
+/// a handler later (`handled == true`): node reports the former as an unhandled rejection.
+unsafe extern "C" fn track_rejection(
+    ctx: *mut qjs::JSContext,
+    promise: qjs::JSValue,
+    reason: qjs::JSValue,
+    handled: bool,
+    _opaque: *mut std::ffi::c_void,
+) {
+    // SAFETY: QuickJS calls this with a live context and borrowed values; every value obtained
+    // here is freed here, and an exception from the shim is cleared rather than left pending.
+    unsafe {
+        let global = qjs::JS_GetGlobalObject(ctx);
+        let shim = qjs::JS_GetPropertyStr(ctx, global, c"__edgeport".as_ptr());
+        let track = qjs::JS_GetPropertyStr(ctx, shim, c"trackRejection".as_ptr());
+        let mut args = [promise, reason, if handled { qjs::JS_TRUE } else { qjs::JS_FALSE }];
+        let result = qjs::JS_Call(ctx, track, shim, args.len() as i32, args.as_mut_ptr());
+        if qjs::JS_IsException(result) {
+            qjs::JS_FreeValue(ctx, qjs::JS_GetException(ctx));
+        }
+        qjs::JS_FreeValue(ctx, result);
+        qjs::JS_FreeValue(ctx, track);
+        qjs::JS_FreeValue(ctx, shim);
+        qjs::JS_FreeValue(ctx, global);
+    }
+}
+
+/// Calls `globalThis.__edgeport[name](...args)`.
+fn call_shim<'js, A, R>(ctx: &Ctx<'js>, name: &str, args: A) -> Result<R, String>
+where
+    A: javy::quickjs::function::IntoArgs<'js>,
+    R: javy::quickjs::FromJs<'js>,
+{
+    let shim: Object = ctx.globals().get("__edgeport").map_err(|e| js_error(ctx, e))?;
+    let function: Function = shim.get(name).map_err(|e| js_error(ctx, e))?;
+    function.call(args).map_err(|e| js_error(ctx, e))
+}
+
+/// Runs queued promise jobs until none is left. Exceptions inside jobs are promise rejections,
+/// which the shim observes through the rejection tracker.
+fn drain_jobs(ctx: &Ctx<'_>) {
+    while ctx.execute_pending_job() {}
+}
+
+fn eval_script(ctx: &Ctx<'_>, source: &str, name: &str) -> Result<(), String> {
+    let mut options = javy::quickjs::context::EvalOptions::default();
+    options.strict = false;
+    options.filename = Some(name.to_string());
+    ctx.eval_with_options::<(), _>(source, options).map_err(|e| js_error(ctx, e))
+}
+
+fn js_error(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
+    if error.is_exception() {
+        describe_exception(ctx)
+    } else {
+        error_json("EngineError", &error.to_string())
+    }
+}
+
+/// Turns the pending exception into the error JSON, through the prelude's `describeError` so
+/// that the engine and the shim format errors the same way.
+fn describe_exception(ctx: &Ctx<'_>) -> String {
+    let exception = ctx.catch();
+    let described = ctx
+        .globals()
+        .get::<_, Object>("__edgeport")
+        .and_then(|shim| shim.get::<_, Function>("describeError"))
+        .and_then(|describe| describe.call::<_, String>((exception.clone(),)));
+    match described {
+        Ok(json) => json,
+        Err(_) => {
+            let _ = ctx.catch();
+            let message = exception
+                .as_exception()
+                .and_then(|e| e.message())
+                .unwrap_or_else(|| "unknown exception".to_string());
+            error_json("Error", &message)
+        }
+    }
+}
+
+fn error_json(error_type: &str, message: &str) -> String {
+    format!(
+        "{{\"errorType\":{},\"errorMessage\":{},\"trace\":[]}}",
+        json_string(error_type),
+        json_string(message)
+    )
+}
+
+fn fail_with_message(error_type: &str, message: &str) -> u32 {
+    store(Err(error_json(error_type, message)))
+}
+
+fn store(result: Result<Vec<u8>, String>) -> u32 {
+    let (bytes, status) = match result {
+        Ok(bytes) => (bytes, STATUS_OK),
+        Err(json) => (json.into_bytes(), STATUS_ERROR),
+    };
+    OUTPUT.with_borrow_mut(|output| *output = bytes);
+    status
+}
+
+fn split_nul(bytes: &[u8]) -> Result<(&str, &[u8]), String> {
+    let at = bytes.iter().position(|&b| b == 0).ok_or("malformed input: missing NUL separator")?;
+    let head = std::str::from_utf8(&bytes[..at]).map_err(|_| "malformed input: name is not UTF-8")?;
+    Ok((head, &bytes[at + 1..]))
+}
+
+/// Minimal JSON string escaping for the few messages produced outside JavaScript.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,112 @@
+//! Converting real handlers end to end: reproducible snapshots, the artifact format's
+//! invariants, and diagnostics for failures only the engine can see.
+
+use std::path::Path;
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use edgeport_converter::{ConvertError, ConvertOptions, Converted, Converter, FunctionSource};
+use edgeport_runtime::artifact;
+use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
+use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, Outcome, Runtime, RuntimeOptions};
+
+fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        Runtime::new(RuntimeOptions { cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache")) })
+    })
+}
+
+fn convert(source: &str, options: &ConvertOptions) -> Result<Converted, ConvertError> {
+    thread_local! {
+        static CONVERTER: RefCell<Option<Converter>> = const { RefCell::new(None) };
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("index.js");
+    std::fs::write(&file, source).expect("write");
+    CONVERTER.with_borrow_mut(|converter| {
+        converter
+            .get_or_insert_with(|| Converter::new(runtime()).expect("engine loads"))
+            .convert(&FunctionSource::from_file(&file), options)
+    })
+}
+
+fn invoke(converted: &Converted, event: &str) -> Outcome {
+    let function = runtime().load_bytes(converted.wasm.clone()).expect("artifact loads");
+    let mut instance = function.instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS)).expect("instantiates");
+    let context = LambdaContext::for_function("test", "id");
+    let invocation = Invocation { event_json: event, context: &context, seed: 3, deadline_ms: DEFAULT_FIXED_NOW_MS + 5000 };
+    instance.invoke(&invocation).expect("invokes")
+}
+
+const EVENT: &str = r#"{"Records":[{"cf":{"config":{"eventType":"viewer-request"},"request":{"clientIp":"203.0.113.9","method":"GET","uri":"/a","querystring":"x=1","headers":{}}}}]}"#;
+
+/// Module state, top-level work, randomness and time: everything a snapshot must capture.
+const STATEFUL: &str = r#"
+const table = new Map([['/a', '/alpha'], ['/b', '/beta']]);
+let calls = 0;
+exports.handler = async (event) => {
+  calls += 1;
+  const request = event.Records[0].cf.request;
+  request.uri = table.get(request.uri) || request.uri;
+  request.headers['x-calls'] = [{ key: 'X-Calls', value: String(calls) }];
+  request.headers['x-random'] = [{ key: 'X-Random', value: Math.random().toFixed(6) }];
+  request.headers['x-now'] = [{ key: 'X-Now', value: new Date().toISOString() }];
+  return request;
+};
+"#;
+
+#[test]
+fn snapshots_are_reproducible() {
+    let first = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
+    let second = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
+    assert!(first.wasm == second.wasm, "converting the same source twice must give the same bytes");
+}
+
+#[test]
+fn snapshot_and_plain_artifacts_behave_the_same() {
+    let snapshot = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
+    let plain = convert(STATEFUL, &ConvertOptions { no_snapshot: true, ..ConvertOptions::default() }).expect("converts");
+    assert!(snapshot.metadata.preinitialized && !plain.metadata.preinitialized);
+    let outcome = invoke(&snapshot, EVENT);
+    assert_eq!(outcome, invoke(&plain, EVENT));
+    let Outcome::Result { value } = outcome else { panic!("expected a result, got {outcome:?}") };
+    assert_eq!(value["uri"], "/alpha");
+    assert_eq!(value["headers"]["x-calls"][0]["value"], "1");
+    assert_eq!(value["headers"]["x-now"][0]["value"], "2026-01-01T00:00:00.000Z");
+}
+
+#[test]
+fn artifacts_are_valid_modules_that_keep_the_format_invariants() {
+    let converted = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
+    wasmparser::validate(&converted.wasm).expect("a valid WebAssembly module");
+    let parsed = artifact::parse(&converted.wasm).expect("parses");
+    let metadata = parsed.metadata.expect("has metadata");
+    assert_eq!(metadata.handler, "handler");
+    assert_eq!(metadata.event_types, ["viewer-request", "origin-request"]);
+    let code = artifact::engine_code(&converted.wasm).expect("engine code");
+    assert_eq!(metadata.code_hash, artifact::sha256_hex(&code));
+    assert!(parsed.bytecode.is_some_and(|b| !b.is_empty()));
+}
+
+#[test]
+fn top_level_errors_surface_at_convert_time_with_a_location() {
+    let source = "const config = JSON.parse('{bad json');\nexports.handler = async () => config;\n";
+    let error = convert(source, &ConvertOptions::default()).expect_err("top-level code throws");
+    let ConvertError::Diagnostics { file, diagnostics } = error else { panic!("expected diagnostics") };
+    let diagnostic = diagnostics.iter().find(|d| d.code == "EP0005").expect("EP0005");
+    assert!(diagnostic.message.contains("SyntaxError"), "{}", diagnostic.message);
+    assert_eq!(diagnostic.location(&file).map(|(line, _)| line), Some(1));
+}
+
+#[test]
+fn warm_instances_keep_module_state() {
+    let converted = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
+    let function = runtime().load_bytes(converted.wasm.clone()).expect("loads");
+    let mut instance = function.instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS)).expect("instantiates");
+    let context = LambdaContext::for_function("test", "id");
+    let invocation = Invocation { event_json: EVENT, context: &context, seed: 3, deadline_ms: DEFAULT_FIXED_NOW_MS + 5000 };
+    instance.invoke(&invocation).expect("first");
+    let Outcome::Result { value } = instance.invoke(&invocation).expect("second") else { panic!("expected a result") };
+    assert_eq!(value["headers"]["x-calls"][0]["value"], "2", "a warm instance is a warm container");
+}
