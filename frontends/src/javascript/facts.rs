@@ -1,0 +1,282 @@
+//! The facts a converter needs about a JavaScript or TypeScript handler. They are serialized
+//! into `manifest.json`, so field names are part of the manifest format.
+//!
+//! Invariant: every span is a byte range into the original text of the file.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+/// Everything the frontend learned about one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandlerFacts {
+    /// The source language.
+    pub language: Language,
+    /// Whether the file is a CommonJS script or an ES module.
+    pub module_kind: ModuleKind,
+    /// The handler, when one was found (otherwise an `EP0002` diagnostic says why not).
+    pub handler: Option<HandlerInfo>,
+    /// Every module the file loads at run time, in source order.
+    pub imports: Vec<Import>,
+    /// The Node built-ins the file uses, without `node:` prefix, sorted. The global `Buffer`
+    /// counts as `buffer`.
+    pub builtins: Vec<String>,
+    /// Module-level state that survives from one request to the next in a warm instance.
+    pub module_state: Vec<ModuleState>,
+    /// Calls whose result differs from run to run.
+    pub nondeterminism: Vec<Nondeterminism>,
+    /// The triggers the handler was probably written for, in trigger order.
+    pub event_types: Vec<EventType>,
+    /// String literals and regexes compared with request fields, in source order.
+    pub comparisons: Vec<Comparison>,
+}
+
+/// The source language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// `.js`, `.cjs`, `.mjs`.
+    JavaScript,
+    /// `.ts`, `.mts`, `.cts`.
+    TypeScript,
+}
+
+/// How the file defines its exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModuleKind {
+    /// `require` and `exports`; the file runs as written.
+    CommonJs,
+    /// `import` and `export`; the lowered text rewrites them to CommonJS.
+    Esm,
+}
+
+/// The handler function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandlerInfo {
+    /// The export name Lambda calls, `handler` unless overridden.
+    pub name: String,
+    /// The name of the function's own binding when it has one (`function main` exported as
+    /// `handler` has `main`).
+    pub local_name: Option<String>,
+    /// How the function is exported.
+    pub export_form: ExportForm,
+    /// The whole function, from `async`/`function` or the first parameter to the closing brace.
+    pub span: Range<usize>,
+    /// The number of declared parameters.
+    pub param_count: usize,
+    /// Whether the function is declared `async`.
+    pub is_async: bool,
+    /// How the handler delivers its result.
+    pub style: HandlerStyle,
+}
+
+/// How the handler is exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportForm {
+    /// `exports.handler = ...`
+    ExportsProperty,
+    /// `module.exports.handler = ...`
+    ModuleExportsProperty,
+    /// `module.exports = { handler }` (or TypeScript's `export = { handler }`).
+    ModuleExportsObject,
+    /// `export const handler = ...` (or `let`/`var`).
+    ExportConst,
+    /// `export function handler` or `export async function handler`.
+    ExportFunction,
+    /// `export { main as handler }`.
+    ExportSpecifier,
+    /// `export default ...`, when the handler name is `default`.
+    ExportDefault,
+}
+
+/// How a handler delivers its result to Lambda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandlerStyle {
+    /// `async`, or returns a promise.
+    Async,
+    /// Calls the third parameter, or `context.succeed`/`fail`/`done`.
+    Callback,
+    /// Both of the above; the first result wins.
+    Both,
+    /// Neither: Lambda ignores the return value.
+    Sync,
+}
+
+/// One module load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Import {
+    /// The module specifier as written, e.g. `node:crypto` or `./util`.
+    pub specifier: String,
+    /// The syntax that loads it.
+    pub kind: ImportKind,
+    /// The `require(...)` call or the whole import/export statement.
+    pub span: Range<usize>,
+    /// Whether the specifier names a Node built-in, with or without `node:` prefix.
+    pub builtin: bool,
+}
+
+/// The syntax that loads a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportKind {
+    /// `require('x')`, or TypeScript's `import x = require('x')`.
+    Require,
+    /// `import ... from 'x'` or `import 'x'`.
+    Import,
+    /// `import('x')` with a literal specifier.
+    DynamicImport,
+    /// `export ... from 'x'`.
+    ReExport,
+}
+
+/// A module-level binding or object that outlives a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleState {
+    /// The binding's name.
+    pub name: String,
+    /// What kind of state it is.
+    pub kind: ModuleStateKind,
+    /// Whether some function assigns or mutates it (module-level code does not count).
+    pub mutated: bool,
+    /// The declarator.
+    pub span: Range<usize>,
+}
+
+/// What kind of module-level state a binding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleStateKind {
+    /// A top-level `let` or `var` binding.
+    Binding,
+    /// A top-level `const` object, array, `Map` or `Set` that some function mutates.
+    MutatedObject,
+}
+
+/// A call whose result differs from run to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Nondeterminism {
+    /// Which call it is.
+    pub kind: NondeterminismKind,
+    /// The call expression.
+    pub span: Range<usize>,
+}
+
+/// Sources of nondeterminism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NondeterminismKind {
+    /// `Math.random()`
+    MathRandom,
+    /// `Date.now()`
+    DateNow,
+    /// `new Date()` without arguments, or `Date()`.
+    NewDate,
+    /// `crypto.randomUUID()`
+    CryptoRandomUuid,
+    /// `crypto.randomBytes()` (or `pseudoRandomBytes`)
+    CryptoRandomBytes,
+    /// `crypto.randomInt()`
+    CryptoRandomInt,
+    /// `crypto.getRandomValues()`
+    CryptoGetRandomValues,
+}
+
+/// A CloudFront trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventType {
+    /// Before the cache, on every request.
+    ViewerRequest,
+    /// On a cache miss, before the origin.
+    OriginRequest,
+    /// On a cache miss, after the origin.
+    OriginResponse,
+    /// Before the response goes back to the viewer.
+    ViewerResponse,
+}
+
+/// A literal compared with a request field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    /// The request field: `uri`, `querystring`, `clientIp`, `method`, `cookie`, `status`, or
+    /// `header:<lower-case name>`.
+    pub field: String,
+    /// How the field is compared.
+    pub operator: ComparisonOperator,
+    /// What it is compared with.
+    pub literal: ComparedLiteral,
+    /// Whether the field was lower- or upper-cased before the comparison.
+    pub case_insensitive: bool,
+    /// The comparing expression (or the `case` label).
+    pub span: Range<usize>,
+}
+
+/// How a field is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ComparisonOperator {
+    /// `==` or `===`
+    Equals,
+    /// `!=` or `!==`
+    NotEquals,
+    /// `.startsWith(literal)`
+    StartsWith,
+    /// `.endsWith(literal)`
+    EndsWith,
+    /// `.includes(literal)`
+    Includes,
+    /// `.indexOf(literal)` or `.lastIndexOf(literal)`
+    IndexOf,
+    /// `regex.test(field)` or `regex.exec(field)`
+    RegexTest,
+    /// `field.match(regex)` (a string argument is a pattern too)
+    RegexMatch,
+    /// `field.search(regex)`
+    RegexSearch,
+    /// `field.replace(regex, ...)` or `replaceAll`
+    RegexReplace,
+    /// `['a', 'b'].includes(field)`, `indexOf(field)`, or `set.has(field)`.
+    InList,
+    /// `switch (field) { case 'a': ... }`, one comparison per case.
+    SwitchCase,
+    /// `map[field]`, `field in map` or `map.hasOwnProperty(field)` on an object literal.
+    ObjectKey,
+}
+
+/// The literal side of a comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ComparedLiteral {
+    /// A string.
+    String {
+        /// The string's value.
+        value: String,
+    },
+    /// A regular expression.
+    Regex {
+        /// The pattern between the slashes.
+        pattern: String,
+        /// The flags after the closing slash.
+        flags: String,
+    },
+    /// The strings of a list, or the keys of an object.
+    List {
+        /// The strings, in source order.
+        values: Vec<String>,
+    },
+}
+
+impl EventType {
+    /// The trigger's name as CloudFront spells it (`config.eventType`), e.g. `viewer-request`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::ViewerRequest => "viewer-request",
+            EventType::OriginRequest => "origin-request",
+            EventType::OriginResponse => "origin-response",
+            EventType::ViewerResponse => "viewer-response",
+        }
+    }
+}
