@@ -1,0 +1,175 @@
+//! Benchmark: convert time, cold start, instantiation and warm invocation of every corpus
+//! function, with and without the pre-initialised snapshot, beside node running the original.
+//!
+//! `cargo bench -p edgeport-corpus --bench cold_start [-- CASE...]` prints one table. Times
+//! are medians unless marked p99. "cold" is artifact on disk -> first result in a process whose
+//! runtime is already up (the engine code compiled or loaded from the cache); "process load"
+//! is what a brand-new process pays once to get the compiled engine from the disk cache.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use edgeport_converter::{output, ConvertOptions, Converter};
+use edgeport_corpus::{corpus_dir, timeout_ms, Case, REQUEST_ID};
+use edgeport_runtime::cloudfront::EventType;
+use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
+use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, Runtime, RuntimeOptions};
+
+const COLD_RUNS: usize = 200;
+const WARM_RUNS: usize = 5000;
+const NODE_SPAWNS: usize = 10;
+
+fn main() {
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let work = tempfile_dir();
+    let cache_dir = work.join("cache");
+    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir.clone()) });
+    let started = Instant::now();
+    let mut converter = Converter::new(&runtime).expect("engine loads");
+    let engine_compile = started.elapsed();
+    let process_load = {
+        let fresh = Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir) });
+        let started = Instant::now();
+        Converter::new(&fresh).expect("engine loads from the cache");
+        started.elapsed()
+    };
+    println!("engine: compile {:.0} ms (once per machine), process load from cache {:.2} ms (once per process)\n",
+        ms(engine_compile), ms(process_load));
+    println!(
+        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
+        "function", "convert", "size", "cold", "cold", "inst.", "warm", "warm p99", "cold", "warm", "node", "node", "node"
+    );
+    println!(
+        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
+        "", "ms", "KiB", "µs", "p99 µs", "µs", "µs", "µs", "no-snap", "no-snap", "spawn ms", "warm µs", "p99 µs"
+    );
+    let cases = Case::all(&corpus_dir()).expect("corpus reads");
+    for case in cases.iter().filter(|c| filter.is_empty() || filter.contains(&c.name)) {
+        let event = &case.events[0];
+        let snapshot = convert(&mut converter, case, false, &work);
+        let plain = convert(&mut converter, case, true, &work);
+        let (cold, cold_p99, instantiate, warm, warm_p99) = measure(&runtime, case, &snapshot.1, event);
+        let (plain_cold, _, _, plain_warm, _) = measure(&runtime, case, &plain.1, event);
+        let (spawn, node_warm, node_p99) = node(case, event);
+        println!(
+            "{:<22} {:>8.1} {:>8.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.1} {:>9.1} | {:>9.0} {:>9.1} | {:>9.1} {:>9.1} {:>9.1}",
+            case.name,
+            ms(snapshot.0),
+            snapshot.2 as f64 / 1024.0,
+            us(cold),
+            us(cold_p99),
+            us(instantiate),
+            us(warm),
+            us(warm_p99),
+            us(plain_cold),
+            us(plain_warm),
+            ms(spawn),
+            node_warm,
+            node_p99
+        );
+    }
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("edgeport-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Converts and writes the artifact; returns (convert time, artifact path, size).
+fn convert(converter: &mut Converter, case: &Case, no_snapshot: bool, work: &Path) -> (Duration, PathBuf, usize) {
+    let options = ConvertOptions { handler: Some(case.export.clone()), no_snapshot, ..ConvertOptions::default() };
+    let started = Instant::now();
+    let converted = converter.convert(&case.function, &options).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    let elapsed = started.elapsed();
+    let out = work.join(if no_snapshot { "plain" } else { "snapshot" });
+    let dir = output::write_function(&out, &converted).expect("write artifact");
+    (elapsed, dir.join(output::ARTIFACT_FILE), converted.wasm.len())
+}
+
+/// (cold median, cold p99, instantiate median, warm median, warm p99)
+fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> (Duration, Duration, Duration, Duration, Duration) {
+    let event_json = std::fs::read_to_string(event).expect("event");
+    let parsed: serde_json::Value = serde_json::from_str(&event_json).expect("event JSON");
+    let event_type = EventType::of_event(&parsed).expect("event type");
+    let context = LambdaContext::for_function(&case.name, REQUEST_ID);
+    let invocation = Invocation {
+        event_json: &event_json,
+        context: &context,
+        seed: case.seed,
+        deadline_ms: DEFAULT_FIXED_NOW_MS + timeout_ms(event_type),
+    };
+    let options = InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS);
+    runtime.load(artifact).expect("load"); // the engine code is compiled or cached by now
+
+    let mut cold = Vec::with_capacity(COLD_RUNS);
+    let mut instantiate = Vec::with_capacity(COLD_RUNS);
+    for _ in 0..COLD_RUNS {
+        let started = Instant::now();
+        let function = runtime.load(artifact).expect("load");
+        let before_instance = Instant::now();
+        let mut instance = function.instantiate(options).expect("instantiate");
+        instantiate.push(before_instance.elapsed());
+        instance.invoke(&invocation).expect("invoke");
+        cold.push(started.elapsed());
+    }
+    let function = runtime.load(artifact).expect("load");
+    let mut instance = function.instantiate(options).expect("instantiate");
+    let mut warm = Vec::with_capacity(WARM_RUNS);
+    for _ in 0..WARM_RUNS {
+        let started = Instant::now();
+        instance.invoke(&invocation).expect("invoke");
+        warm.push(started.elapsed());
+        instance.take_logs();
+    }
+    (median(&mut cold), percentile(&mut cold, 0.99), median(&mut instantiate), median(&mut warm), percentile(&mut warm, 0.99))
+}
+
+/// (process spawn to outcome, warm in-process median µs, p99 µs) for the original on node.
+fn node(case: &Case, event: &Path) -> (Duration, f64, f64) {
+    let reference = corpus_dir().join("reference");
+    let mut spawns = Vec::with_capacity(NODE_SPAWNS);
+    for _ in 0..NODE_SPAWNS {
+        let started = Instant::now();
+        let status = Command::new("node")
+            .arg(reference.join("harness.js"))
+            .args(["--handler".as_ref(), case.function.path.as_os_str(), "--event".as_ref(), event.as_os_str()])
+            .args(["--export", &case.export])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("node runs");
+        assert!(status.success(), "harness failed for {}", case.name);
+        spawns.push(started.elapsed());
+    }
+    let output = Command::new("node")
+        .arg(reference.join("bench.js"))
+        .args(["--handler".as_ref(), case.function.path.as_os_str(), "--event".as_ref(), event.as_os_str()])
+        .args(["--export", &case.export])
+        .output()
+        .expect("node runs");
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    (
+        median(&mut spawns),
+        result["medianUs"].as_f64().unwrap_or(f64::NAN),
+        result["p99Us"].as_f64().unwrap_or(f64::NAN),
+    )
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    percentile(samples, 0.5)
+}
+
+fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}

@@ -1,0 +1,156 @@
+//! The corpus of legacy Lambda@Edge functions, read as test cases.
+//!
+//! Each case is a directory holding a handler (`index.js`, `.mjs`, `.cjs` or `.ts`), an
+//! optional `case.json`, `events/*.json` and `expected/*.json`. The expected outcomes are
+//! written only by `corpus/reference/bless.js`, which runs the original handler on real node;
+//! [`Case::run_converted`] runs the converted one the same way, so the two can be compared.
+
+use std::path::{Path, PathBuf};
+
+use edgeport_converter::{ConvertOptions, Converted, Converter, FunctionSource};
+use edgeport_runtime::cloudfront::EventType;
+use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
+use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, LoadedFunction, Outcome, Runtime};
+
+/// The request id the reference harness gives every invocation.
+pub const REQUEST_ID: &str = "8f5e2a3c-0000-4000-8000-000000000000";
+
+/// The corpus directory of this checkout.
+pub fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// One case of the corpus.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Directory name.
+    pub name: String,
+    /// The case directory.
+    pub dir: PathBuf,
+    /// The function to convert.
+    pub function: FunctionSource,
+    /// Handler export name from `case.json` (default `handler`).
+    pub export: String,
+    /// `Math.random` seed from `case.json` (default 1).
+    pub seed: u32,
+    /// The event files, sorted.
+    pub events: Vec<PathBuf>,
+}
+
+/// One event's result on the converted function.
+#[derive(Debug)]
+pub struct EventRun {
+    /// The event file.
+    pub event: PathBuf,
+    /// The outcome, normalised for comparison.
+    pub outcome: Outcome,
+}
+
+impl Case {
+    /// Every case under `corpus`, sorted by name; a directory with a handler file but no
+    /// `events/` is reported as an error rather than skipped.
+    pub fn all(corpus: &Path) -> Result<Vec<Case>, String> {
+        let mut cases = Vec::new();
+        let entries = std::fs::read_dir(corpus).map_err(|e| format!("cannot read {}: {e}", corpus.display()))?;
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let Some(handler) = edgeport_converter::discover::HANDLER_FILES
+                .iter()
+                .map(|name| dir.join(name))
+                .find(|path| path.is_file())
+            else {
+                continue;
+            };
+            cases.push(Case::load(&dir, &handler)?);
+        }
+        cases.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(cases)
+    }
+
+    fn load(dir: &Path, handler: &Path) -> Result<Case, String> {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let config: serde_json::Value = match std::fs::read_to_string(dir.join("case.json")) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{name}/case.json: {e}"))?,
+            Err(_) => serde_json::Value::Null,
+        };
+        let mut events: Vec<PathBuf> = std::fs::read_dir(dir.join("events"))
+            .map_err(|e| format!("{name}: a case needs an events/ directory ({e})"))?
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect();
+        events.sort();
+        if events.is_empty() {
+            return Err(format!("{name}: events/ holds no .json event"));
+        }
+        Ok(Case {
+            function: FunctionSource::from_file(handler),
+            export: config.get("export").and_then(|v| v.as_str()).unwrap_or("handler").to_string(),
+            seed: config.get("seed").and_then(|v| v.as_u64()).map_or(1, |s| s as u32),
+            name,
+            dir: dir.to_path_buf(),
+            events,
+        })
+    }
+
+    /// Where the expected outcome of `event` lives.
+    pub fn expected_path(&self, event: &Path) -> PathBuf {
+        self.dir.join("expected").join(event.file_name().unwrap_or_default())
+    }
+
+    /// Converts the case's function.
+    pub fn convert(&self, converter: &mut Converter) -> Result<Converted, String> {
+        let options = ConvertOptions { handler: Some(self.export.clone()), ..ConvertOptions::default() };
+        converter.convert(&self.function, &options).map_err(|error| match error {
+            edgeport_converter::ConvertError::Diagnostics { file, diagnostics } => {
+                diagnostics.iter().map(|d| d.render(&file)).collect::<Vec<_>>().join("\n")
+            }
+            other => other.to_string(),
+        })
+    }
+
+    /// Runs every event on a fresh instance, under the reference harness's clock, seed,
+    /// context and deadline.
+    pub fn run_converted(&self, runtime: &Runtime, converted: &Converted) -> Result<Vec<EventRun>, String> {
+        let function = runtime.load_bytes(converted.wasm.clone()).map_err(|e| e.to_string())?;
+        self.events.iter().map(|event| self.run_event(&function, event)).collect()
+    }
+
+    fn run_event(&self, function: &LoadedFunction, event: &Path) -> Result<EventRun, String> {
+        let event_json = std::fs::read_to_string(event).map_err(|e| format!("{}: {e}", event.display()))?;
+        let parsed: serde_json::Value = serde_json::from_str(&event_json).map_err(|e| format!("{}: {e}", event.display()))?;
+        let event_type = EventType::of_event(&parsed).ok_or_else(|| format!("{}: no config.eventType", event.display()))?;
+        let context = LambdaContext::for_function(&self.name, REQUEST_ID);
+        let mut instance = function
+            .instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS))
+            .map_err(|e| e.to_string())?;
+        let invocation = Invocation {
+            event_json: &event_json,
+            context: &context,
+            seed: self.seed,
+            deadline_ms: DEFAULT_FIXED_NOW_MS + timeout_ms(event_type),
+        };
+        let outcome = instance.invoke(&invocation).map_err(|e| format!("{}: {e}", event.display()))?;
+        Ok(EventRun { event: event.to_path_buf(), outcome: outcome.normalized() })
+    }
+}
+
+/// Lambda@Edge's function timeout for a trigger, as the reference harness applies it.
+pub fn timeout_ms(event_type: EventType) -> u64 {
+    if event_type.is_viewer() {
+        5_000
+    } else {
+        30_000
+    }
+}
+
+/// A unified diff of two JSON documents, pretty-printed, for failure messages.
+pub fn json_diff(expected: &serde_json::Value, actual: &serde_json::Value) -> String {
+    let expected = serde_json::to_string_pretty(expected).unwrap_or_default();
+    let actual = serde_json::to_string_pretty(actual).unwrap_or_default();
+    similar::TextDiff::from_lines(&expected, &actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("expected (node)", "actual (edgeport)")
+        .to_string()
+}
