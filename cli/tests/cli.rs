@@ -1,0 +1,122 @@
+//! The `edgeport` binary as users run it: conversions that fail with diagnostics, batches that
+//! survive a broken function, invocations that map failures to CloudFront's answers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn edgeport(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edgeport"))
+        .args(args)
+        .env("EDGEPORT_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache"))
+        .output()
+        .expect("edgeport runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A directory of functions, one per `(name, source)`.
+fn functions(sources: &[(&str, &str)]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("temp dir");
+    for (name, source) in sources {
+        let dir = root.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("index.js"), source).expect("write");
+    }
+    root
+}
+
+fn path(dir: &tempfile::TempDir, rest: &str) -> PathBuf {
+    dir.path().join(rest)
+}
+
+const GOOD: &str = "exports.handler = async (event) => {\n  const request = event.Records[0].cf.request;\n  request.uri = '/index.html';\n  return request;\n};\n";
+
+#[test]
+fn syntax_error_is_a_located_diagnostic_and_exit_1() {
+    let dir = functions(&[("broken", "exports.handler = async (event) => {\n  return event.;\n};\n")]);
+    let out = path(&dir, "dist");
+    let output = edgeport(&["convert", path(&dir, "broken").to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("EP0001"), "{stderr}");
+    assert!(stderr.contains("index.js:2:"), "diagnostic names file:line:col: {stderr}");
+    assert!(text(&output.stdout).contains("FAILED"));
+}
+
+#[test]
+fn missing_handler_is_a_diagnostic_naming_the_file() {
+    let dir = functions(&[("nohandler", "exports.main = async () => ({ status: '200' });\n")]);
+    let out = path(&dir, "dist");
+    let output = edgeport(&["convert", path(&dir, "nohandler").to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("EP0002"), "{stderr}");
+    assert!(stderr.contains("index.js:1:1"), "{stderr}");
+}
+
+#[test]
+fn unsupported_api_is_a_diagnostic_with_its_location() {
+    let source = "const cp = require('child_process');\nexports.handler = async (event) => {\n  cp.execSync('ls');\n  return event.Records[0].cf.request;\n};\n";
+    let dir = functions(&[("shell", source)]);
+    let out = path(&dir, "dist");
+    let output = edgeport(&["convert", path(&dir, "shell").to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("EP0101"), "{stderr}");
+    assert!(stderr.contains("index.js:1:"), "{stderr}");
+}
+
+#[test]
+fn one_broken_function_does_not_stop_the_batch() {
+    let dir = functions(&[("alpha", GOOD), ("broken", "exports.handler = ;\n"), ("gamma", GOOD)]);
+    let out = path(&dir, "dist");
+    let output = edgeport(&["convert", dir.path().to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("2 converted, 1 failed"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("broken") && l.contains("FAILED") && l.contains("EP0001")), "{stdout}");
+    assert!(out.join("alpha/function.wasm").is_file());
+    assert!(out.join("gamma/function.wasm").is_file());
+    assert!(!out.join("broken").exists());
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("index")).expect("JSON");
+    let statuses: Vec<_> = index["functions"].as_array().expect("list").iter().map(|f| f["status"].as_str().unwrap_or("")).collect();
+    assert_eq!(statuses, ["converted", "failed", "converted"]);
+}
+
+#[test]
+fn invoke_prints_the_forwarded_request_and_maps_errors_to_503() {
+    let thrower = "exports.handler = async () => { throw new Error('boom'); };\n";
+    let dir = functions(&[("rewrite", GOOD), ("thrower", thrower)]);
+    let out = path(&dir, "dist");
+    let converted = edgeport(&["convert", dir.path().to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(converted.status.code(), Some(0), "{}", text(&converted.stderr));
+    let event = path(&dir, "event.json");
+    std::fs::write(
+        &event,
+        r#"{"Records":[{"cf":{"config":{"eventType":"viewer-request","requestId":"r1"},"request":{"clientIp":"203.0.113.9","method":"GET","uri":"/","querystring":"","headers":{"host":[{"key":"Host","value":"example.com"}]}}}}]}"#,
+    )
+    .expect("event");
+
+    let output = edgeport(&["invoke", out.join("rewrite").to_str().expect("utf-8"), "--event", event.to_str().expect("utf-8"), "--now"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let request: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(request["uri"], "/index.html");
+
+    let output = edgeport(&["invoke", out.join("thrower").to_str().expect("utf-8"), "--event", event.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("503") && stderr.contains("Error: boom"), "{stderr}");
+}
+
+#[test]
+fn explain_knows_every_code_it_is_asked_about() {
+    let output = edgeport(&["explain", "EP0101"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(text(&output.stdout).contains("EP0101"));
+    let output = edgeport(&["explain", "EP9999"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("unknown diagnostic code"));
+}
