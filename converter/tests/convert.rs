@@ -18,16 +18,20 @@ fn runtime() -> &'static Runtime {
 }
 
 fn convert(source: &str, options: &ConvertOptions) -> Result<Converted, ConvertError> {
-    thread_local! {
-        static CONVERTER: RefCell<Option<Converter>> = const { RefCell::new(None) };
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("index.js");
     std::fs::write(&file, source).expect("write");
+    convert_file(&FunctionSource::from_file(&file), options)
+}
+
+fn convert_file(function: &FunctionSource, options: &ConvertOptions) -> Result<Converted, ConvertError> {
+    thread_local! {
+        static CONVERTER: RefCell<Option<Converter>> = const { RefCell::new(None) };
+    }
     CONVERTER.with_borrow_mut(|converter| {
         converter
             .get_or_insert_with(|| Converter::new(runtime()).expect("engine loads"))
-            .convert(&FunctionSource::from_file(&file), options)
+            .convert(function, options)
     })
 }
 
@@ -58,8 +62,12 @@ exports.handler = async (event) => {
 
 #[test]
 fn snapshots_are_reproducible() {
-    let first = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
-    let second = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("index.js");
+    std::fs::write(&file, STATEFUL).expect("write");
+    let function = FunctionSource::from_file(&file);
+    let first = convert_file(&function, &ConvertOptions::default()).expect("converts");
+    let second = convert_file(&function, &ConvertOptions::default()).expect("converts");
     assert!(first.wasm == second.wasm, "converting the same source twice must give the same bytes");
 }
 
