@@ -118,3 +118,15 @@ fn warm_instances_keep_module_state() {
     let Outcome::Result { value } = instance.invoke(&invocation).expect("second") else { panic!("expected a result") };
     assert_eq!(value["headers"]["x-calls"][0]["value"], "2", "a warm instance is a warm container");
 }
+
+#[test]
+fn a_provisioned_sandbox_starts_the_function_like_a_fresh_instance() {
+    let converted = convert(STATEFUL, &ConvertOptions::default()).expect("converts");
+    let function = runtime().load_bytes(converted.wasm.clone()).expect("loads");
+    let options = InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS);
+    let context = LambdaContext::for_function("test", "id");
+    let invocation = Invocation { event_json: EVENT, context: &context, seed: 3, deadline_ms: DEFAULT_FIXED_NOW_MS + 5000 };
+    let mut fresh = function.instantiate(options).expect("instantiates");
+    let mut provisioned = function.instantiate_in(function.sandbox(options).expect("sandbox")).expect("instantiates");
+    assert_eq!(fresh.invoke(&invocation).expect("fresh"), provisioned.invoke(&invocation).expect("provisioned"));
+}

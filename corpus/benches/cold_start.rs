@@ -5,6 +5,9 @@
 //! are medians unless marked p99. "cold" is artifact on disk -> first result in a process whose
 //! runtime is already up (the engine code compiled or loaded from the cache); "process load"
 //! is what a brand-new process pays once to get the compiled engine from the disk cache.
+//! "fresh" cold starts instantiate the engine on the request path; "sandbox" cold starts use a
+//! blank engine instance provisioned beforehand (`LoadedFunction::sandbox`), as a server keeps
+//! a few ready: the function's own state is still restored from its artifact on the request.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,33 +40,35 @@ fn main() {
     println!("engine: compile {:.0} ms (once per machine), process load from cache {:.2} ms (once per process)\n",
         ms(engine_compile), ms(process_load));
     println!(
-        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
-        "function", "convert", "size", "cold", "cold", "inst.", "warm", "warm p99", "cold", "warm", "node", "node", "node"
+        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
+        "", "convert", "artifact", "cold", "cold", "cold", "cold", "inst.", "warm", "warm", "no-snap", "no-snap", "node", "node", "node"
     );
     println!(
-        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
-        "", "ms", "KiB", "µs", "p99 µs", "µs", "µs", "µs", "no-snap", "no-snap", "spawn ms", "warm µs", "p99 µs"
+        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
+        "function", "ms", "KiB", "fresh µs", "p99", "sandbox", "p99", "µs", "µs", "p99 µs", "cold µs", "warm µs", "spawn ms", "warm µs", "p99 µs"
     );
     let cases = Case::all(&corpus_dir()).expect("corpus reads");
     for case in cases.iter().filter(|c| filter.is_empty() || filter.contains(&c.name)) {
         let event = &case.events[0];
         let snapshot = convert(&mut converter, case, false, &work);
         let plain = convert(&mut converter, case, true, &work);
-        let (cold, cold_p99, instantiate, warm, warm_p99) = measure(&runtime, case, &snapshot.1, event);
-        let (plain_cold, _, _, plain_warm, _) = measure(&runtime, case, &plain.1, event);
+        let with = measure(&runtime, case, &snapshot.1, event);
+        let without = measure(&runtime, case, &plain.1, event);
         let (spawn, node_warm, node_p99) = node(case, event);
         println!(
-            "{:<22} {:>8.1} {:>8.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.1} {:>9.1} | {:>9.0} {:>9.1} | {:>9.1} {:>9.1} {:>9.1}",
+            "{:<22} {:>8.1} {:>8.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.1} {:>9.1} | {:>9.0} {:>9.1} | {:>9.1} {:>9.1} {:>9.1}",
             case.name,
             ms(snapshot.0),
             snapshot.2 as f64 / 1024.0,
-            us(cold),
-            us(cold_p99),
-            us(instantiate),
-            us(warm),
-            us(warm_p99),
-            us(plain_cold),
-            us(plain_warm),
+            us(with.cold),
+            us(with.cold_p99),
+            us(with.provisioned),
+            us(with.provisioned_p99),
+            us(with.instantiate),
+            us(with.warm),
+            us(with.warm_p99),
+            us(without.cold),
+            us(without.warm),
             ms(spawn),
             node_warm,
             node_p99
@@ -88,8 +93,7 @@ fn convert(converter: &mut Converter, case: &Case, no_snapshot: bool, work: &Pat
     (elapsed, dir.join(output::ARTIFACT_FILE), converted.wasm.len())
 }
 
-/// (cold median, cold p99, instantiate median, warm median, warm p99)
-fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> (Duration, Duration, Duration, Duration, Duration) {
+fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> Measured {
     let event_json = std::fs::read_to_string(event).expect("event");
     let parsed: serde_json::Value = serde_json::from_str(&event_json).expect("event JSON");
     let event_type = EventType::of_event(&parsed).expect("event type");
@@ -105,6 +109,7 @@ fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> (Du
 
     let mut cold = Vec::with_capacity(COLD_RUNS);
     let mut instantiate = Vec::with_capacity(COLD_RUNS);
+    let mut provisioned = Vec::with_capacity(COLD_RUNS);
     for _ in 0..COLD_RUNS {
         let started = Instant::now();
         let function = runtime.load(artifact).expect("load");
@@ -113,6 +118,15 @@ fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> (Du
         instantiate.push(before_instance.elapsed());
         instance.invoke(&invocation).expect("invoke");
         cold.push(started.elapsed());
+        drop(instance);
+
+        // The same, in a sandbox provisioned before the request arrived.
+        let sandbox = function.sandbox(options).expect("sandbox");
+        let started = Instant::now();
+        let function = runtime.load(artifact).expect("load");
+        let mut instance = function.instantiate_in(sandbox).expect("instantiate");
+        instance.invoke(&invocation).expect("invoke");
+        provisioned.push(started.elapsed());
     }
     let function = runtime.load(artifact).expect("load");
     let mut instance = function.instantiate(options).expect("instantiate");
@@ -123,7 +137,26 @@ fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> (Du
         warm.push(started.elapsed());
         instance.take_logs();
     }
-    (median(&mut cold), percentile(&mut cold, 0.99), median(&mut instantiate), median(&mut warm), percentile(&mut warm, 0.99))
+    Measured {
+        cold: median(&mut cold),
+        cold_p99: percentile(&mut cold, 0.99),
+        provisioned: median(&mut provisioned),
+        provisioned_p99: percentile(&mut provisioned, 0.99),
+        instantiate: median(&mut instantiate),
+        warm: median(&mut warm),
+        warm_p99: percentile(&mut warm, 0.99),
+    }
+}
+
+/// Medians unless marked p99.
+struct Measured {
+    cold: Duration,
+    cold_p99: Duration,
+    provisioned: Duration,
+    provisioned_p99: Duration,
+    instantiate: Duration,
+    warm: Duration,
+    warm_p99: Duration,
 }
 
 /// (process spawn to outcome, warm in-process median µs, p99 µs) for the original on node.

@@ -3,7 +3,7 @@
 use wasmer::{FunctionEnv, Memory, Store, TypedFunction, Value};
 
 use crate::artifact::{GlobalValue, GLOBAL_EXPORT_PREFIX};
-use crate::invocation::{Invocation, Outcome};
+use crate::invocation::{Invocation, LambdaContext, Outcome};
 use crate::wasi::{self, Clock, Entropy, WasiState};
 use crate::{MemoryImage, RuntimeError};
 
@@ -64,13 +64,21 @@ pub struct Instance {
     input_reserve: TypedFunction<u32, u32>,
     output_ptr: TypedFunction<(), u32>,
     output_len: TypedFunction<(), u32>,
+    invoke: TypedFunction<(), u32>,
+    /// The context the guest holds from the previous invocation, if any.
+    last_context: Option<LambdaContext>,
+    /// Hash of the engine code (which artifacts this instance can run).
+    code_hash: String,
+    /// Whether a memory image was written (a blank instance takes exactly one).
+    restored: bool,
 }
 
 impl Instance {
-    pub(crate) fn start(
+    /// A fresh instance of the engine code, its memory as the module declares it (one page).
+    pub(crate) fn blank(
         engine: &wasmer::Engine,
         module: &wasmer::Module,
-        image: &MemoryImage,
+        code_hash: &str,
         options: InstanceOptions,
     ) -> Result<Self, RuntimeError> {
         let engine_error = |e: &dyn std::fmt::Display| RuntimeError::Engine(e.to_string());
@@ -80,19 +88,79 @@ impl Instance {
         let instance = wasmer::Instance::new(&mut store, module, &imports).map_err(|e| engine_error(&e))?;
         let memory = instance.exports.get_memory("memory").map_err(|e| engine_error(&e))?.clone();
         env.as_mut(&mut store).memory = Some(memory.clone());
+        let typed = |name: &str| instance.exports.get_function(name).map_err(|e| engine_error(&e)).cloned();
+        let input_reserve = typed("edgeport_input_reserve")?.typed(&store).map_err(|e| engine_error(&e))?;
+        let output_ptr = typed("edgeport_output_ptr")?.typed(&store).map_err(|e| engine_error(&e))?;
+        let output_len = typed("edgeport_output_len")?.typed(&store).map_err(|e| engine_error(&e))?;
+        let invoke = typed("edgeport_invoke")?.typed(&store).map_err(|e| engine_error(&e))?;
+        Ok(Instance {
+            store,
+            env,
+            instance,
+            memory,
+            input_reserve,
+            output_ptr,
+            output_len,
+            invoke,
+            last_context: None,
+            code_hash: code_hash.to_string(),
+            restored: false,
+        })
+    }
 
-        let current = memory.view(&store).size().0 as u64;
-        if image.pages > current {
-            memory.grow(&mut store, (image.pages - current) as u32).map_err(|e| engine_error(&e))?;
+    /// Grows memory to `pages` and faults every page in, so that restoring an image later
+    /// copies bytes instead of taking page faults (see [`crate::Sandbox`]).
+    pub(crate) fn prefault(&mut self, pages: u64) -> Result<(), RuntimeError> {
+        self.grow_to(pages)?;
+        let view = self.memory.view(&self.store);
+        // SAFETY: the instance has run no guest code and nothing else borrows its memory.
+        let memory = unsafe { view.data_unchecked_mut() };
+        #[cfg(target_os = "linux")]
+        // SAFETY: the range is exactly the instance's accessible linear memory; populating
+        // pre-faults its (zero) pages and changes no byte.
+        unsafe {
+            libc::madvise(memory.as_mut_ptr().cast(), memory.len(), libc::MADV_POPULATE_WRITE);
         }
+        #[cfg(not(target_os = "linux"))]
+        memory.iter_mut().step_by(4096).for_each(|byte| *byte = 0);
+        Ok(())
+    }
+
+    fn grow_to(&mut self, pages: u64) -> Result<(), RuntimeError> {
+        let current = self.memory.view(&self.store).size().0 as u64;
+        if pages > current {
+            self.memory
+                .grow(&mut self.store, (pages - current) as u32)
+                .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a function's memory image and globals into a blank instance.
+    pub(crate) fn restore(&mut self, image: &MemoryImage, artifact: &[u8]) -> Result<(), RuntimeError> {
+        let engine_error = |e: &dyn std::fmt::Display| RuntimeError::Engine(e.to_string());
+        if self.restored {
+            return Err(engine_error(&"an instance can be restored only once"));
+        }
+        self.restored = true;
+        self.grow_to(image.pages)?;
         {
-            let view = memory.view(&store);
+            let view = self.memory.view(&self.store);
+            // SAFETY: nothing else touches this memory while the view lives: the instance
+            // has run no guest code yet.
+            let memory_bytes = unsafe { view.data_unchecked_mut() };
             for (offset, range) in &image.segments {
-                view.write(u64::from(*offset), &image.data[range.clone()]).map_err(|e| engine_error(&e))?;
+                let bytes = artifact.get(range.clone()).ok_or_else(|| engine_error(&"segment outside the artifact"))?;
+                let start = *offset as usize;
+                memory_bytes
+                    .get_mut(start..start + bytes.len())
+                    .ok_or_else(|| engine_error(&"data segment outside linear memory"))?
+                    .copy_from_slice(bytes);
             }
         }
         for (index, value) in &image.globals {
-            let global = instance
+            let global = self
+                .instance
                 .exports
                 .get_global(&format!("{GLOBAL_EXPORT_PREFIX}{index}"))
                 .map_err(|e| engine_error(&e))?;
@@ -100,14 +168,14 @@ impl Instance {
                 GlobalValue::I32(v) => Value::I32(*v),
                 GlobalValue::I64(v) => Value::I64(*v),
             };
-            global.set(&mut store, value).map_err(|e| engine_error(&e))?;
+            global.set(&mut self.store, value).map_err(|e| engine_error(&e))?;
         }
+        Ok(())
+    }
 
-        let typed = |name: &str| instance.exports.get_function(name).map_err(|e| engine_error(&e)).cloned();
-        let input_reserve = typed("edgeport_input_reserve")?.typed(&store).map_err(|e| engine_error(&e))?;
-        let output_ptr = typed("edgeport_output_ptr")?.typed(&store).map_err(|e| engine_error(&e))?;
-        let output_len = typed("edgeport_output_len")?.typed(&store).map_err(|e| engine_error(&e))?;
-        Ok(Instance { store, env, instance, memory, input_reserve, output_ptr, output_len })
+    /// Hash of the engine code this instance runs.
+    pub(crate) fn code_hash(&self) -> &str {
+        &self.code_hash
     }
 
     /// Initialises a fresh engine: the module's own constructors, then the JavaScript runtime
@@ -142,7 +210,12 @@ impl Instance {
 
     /// Runs the handler on one event.
     pub fn invoke(&mut self, invocation: &Invocation<'_>) -> Result<Outcome, RuntimeError> {
-        let output = self.call("edgeport_invoke", invocation.envelope().as_bytes())?;
+        let with_context = !self.last_context.as_ref().is_some_and(|last| last.same_function(invocation.context));
+        let invoke = self.invoke.clone();
+        let output = self.call_function(&invoke, "edgeport_invoke", invocation.envelope(with_context).as_bytes())?;
+        if with_context {
+            self.last_context = Some(invocation.context.clone());
+        }
         serde_json::from_slice(&output)
             .map_err(|e| RuntimeError::Engine(format!("the engine returned an invalid outcome: {e}")))
     }
@@ -176,15 +249,19 @@ impl Instance {
 
     /// Writes `input` into the guest, runs `operation`, and returns its output.
     fn call(&mut self, operation: &str, input: &[u8]) -> Result<Vec<u8>, RuntimeError> {
-        let engine_error = |e: &dyn std::fmt::Display| RuntimeError::Engine(format!("{operation}: {e}"));
-        let len = u32::try_from(input.len()).map_err(|_| engine_error(&"input larger than 4 GiB"))?;
-        let at = self.input_reserve.call(&mut self.store, len).map_err(|e| engine_error(&e))?;
-        self.memory.view(&self.store).write(u64::from(at), input).map_err(|e| engine_error(&e))?;
         let function: TypedFunction<(), u32> = self
             .instance
             .exports
             .get_typed_function(&self.store, operation)
-            .map_err(|e| engine_error(&e))?;
+            .map_err(|e| RuntimeError::Engine(format!("{operation}: {e}")))?;
+        self.call_function(&function, operation, input)
+    }
+
+    fn call_function(&mut self, function: &TypedFunction<(), u32>, operation: &str, input: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+        let engine_error = |e: &dyn std::fmt::Display| RuntimeError::Engine(format!("{operation}: {e}"));
+        let len = u32::try_from(input.len()).map_err(|_| engine_error(&"input larger than 4 GiB"))?;
+        let at = self.input_reserve.call(&mut self.store, len).map_err(|e| engine_error(&e))?;
+        self.memory.view(&self.store).write(u64::from(at), input).map_err(|e| engine_error(&e))?;
         let status = match function.call(&mut self.store) {
             Ok(status) => status,
             Err(trap) => {

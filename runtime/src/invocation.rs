@@ -29,6 +29,16 @@ pub struct LambdaContext {
 }
 
 impl LambdaContext {
+    /// True when both describe the same function (everything but the request id is equal).
+    pub fn same_function(&self, other: &LambdaContext) -> bool {
+        self.function_name == other.function_name
+            && self.function_version == other.function_version
+            && self.invoked_function_arn == other.invoked_function_arn
+            && self.memory_limit_in_m_b == other.memory_limit_in_m_b
+            && self.log_group_name == other.log_group_name
+            && self.log_stream_name == other.log_stream_name
+    }
+
     /// The context Lambda would give `function_name`, with a fixed request id.
     pub fn for_function(function_name: &str, aws_request_id: &str) -> Self {
         LambdaContext {
@@ -57,11 +67,19 @@ pub struct Invocation<'a> {
 }
 
 impl Invocation<'_> {
-    /// The JSON envelope the guest shim reads.
-    pub fn envelope(&self) -> String {
-        let context = serde_json::to_string(self.context).expect("a context always serialises");
+    /// The JSON envelope the guest shim reads. The context's constant part is sent only with
+    /// `with_context`: an instance keeps it from one invocation to the next, which saves
+    /// parsing it on every warm call.
+    pub fn envelope(&self, with_context: bool) -> String {
+        let request_id = serde_json::to_string(&self.context.aws_request_id).expect("a string serialises");
+        let context = if with_context {
+            let context = serde_json::to_string(self.context).expect("a context always serialises");
+            format!("\"context\":{context},")
+        } else {
+            String::new()
+        };
         format!(
-            "{{\"event\":{},\"context\":{context},\"seed\":{},\"deadlineMs\":{}}}",
+            "{{\"event\":{},{context}\"awsRequestId\":{request_id},\"seed\":{},\"deadlineMs\":{}}}",
             self.event_json, self.seed, self.deadline_ms
         )
     }
@@ -117,10 +135,15 @@ mod tests {
     fn envelope_embeds_event_verbatim() {
         let context = LambdaContext::for_function("fn", "id");
         let invocation = Invocation { event_json: "{\"a\": 1}", context: &context, seed: 7, deadline_ms: 9 };
-        let envelope: serde_json::Value = serde_json::from_str(&invocation.envelope()).expect("valid JSON");
+        let envelope: serde_json::Value = serde_json::from_str(&invocation.envelope(true)).expect("valid JSON");
         assert_eq!(envelope["event"]["a"], 1);
         assert_eq!(envelope["seed"], 7);
+        assert_eq!(envelope["awsRequestId"], "id");
         assert_eq!(envelope["context"]["memoryLimitInMB"], "128");
+        let envelope: serde_json::Value = serde_json::from_str(&invocation.envelope(false)).expect("valid JSON");
+        assert!(envelope.get("context").is_none());
+        assert!(context.same_function(&LambdaContext::for_function("fn", "other id")));
+        assert!(!context.same_function(&LambdaContext::for_function("other", "id")));
     }
 
     #[test]

@@ -78,9 +78,14 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A runtime compiling with cranelift.
+    /// A runtime compiling with cranelift. With `EDGEPORT_PERFMAP=1` in the environment,
+    /// compiled guest functions are listed in `/tmp/perf-<pid>.map` for `perf report`.
     pub fn new(options: RuntimeOptions) -> Self {
-        let engine: wasmer::Engine = wasmer::sys::EngineBuilder::new(wasmer::sys::Cranelift::default()).engine().into();
+        let mut compiler = wasmer::sys::Cranelift::default();
+        if std::env::var_os("EDGEPORT_PERFMAP").is_some() {
+            wasmer::sys::CompilerConfig::enable_perfmap(&mut compiler);
+        }
+        let engine: wasmer::Engine = wasmer::sys::EngineBuilder::new(compiler).engine().into();
         let cache = Arc::new(ModuleCache::new(options.cache_dir));
         Runtime { engine, cache }
     }
@@ -105,14 +110,18 @@ impl Runtime {
         };
         let wasm = bytes.as_ref();
         let module = self.cache.get_or_compile(&self.engine, &code_hash, || artifact::engine_code(wasm))?;
-        let image = MemoryImage::from_parsed(&parsed);
-        Ok(LoadedFunction {
-            engine: self.engine.clone(),
-            module,
-            metadata: parsed.metadata,
-            bytecode: parsed.bytecode.map(<[u8]>::to_vec),
-            image,
-        })
+        let within = |slice: &[u8]| {
+            let start = slice.as_ptr() as usize - wasm.as_ptr() as usize;
+            start..start + slice.len()
+        };
+        let image = MemoryImage {
+            pages: parsed.memory_pages,
+            segments: parsed.segments.iter().map(|segment| (segment.offset, within(segment.bytes))).collect(),
+            globals: parsed.globals.clone(),
+        };
+        let bytecode = parsed.bytecode.map(within);
+        let metadata = parsed.metadata;
+        Ok(LoadedFunction { engine: self.engine.clone(), module, code_hash, metadata, bytecode, image, bytes: Arc::new(bytes) })
     }
 }
 
@@ -139,39 +148,31 @@ impl From<Vec<u8>> for Bytes {
     }
 }
 
-/// A function's initial memory and globals, copied out of its artifact.
+/// A function's initial memory and globals. Segment contents stay in the artifact's bytes
+/// (usually a file mapping) and are copied straight into each new instance's memory.
 #[derive(Debug, Clone)]
 pub(crate) struct MemoryImage {
     pub(crate) pages: u64,
-    /// Segments packed into one buffer: `(offset in memory, range in data)`.
+    /// `(offset in linear memory, range in the artifact bytes)`.
     pub(crate) segments: Vec<(u32, std::ops::Range<usize>)>,
-    pub(crate) data: Vec<u8>,
     pub(crate) globals: Vec<(u32, artifact::GlobalValue)>,
 }
 
-impl MemoryImage {
-    fn from_parsed(parsed: &artifact::ParsedArtifact<'_>) -> Self {
-        let mut data = Vec::with_capacity(parsed.segments.iter().map(|s| s.bytes.len()).sum());
-        let segments = parsed
-            .segments
-            .iter()
-            .map(|segment| {
-                let start = data.len();
-                data.extend_from_slice(segment.bytes);
-                (segment.offset, start..data.len())
-            })
-            .collect();
-        MemoryImage { pages: parsed.memory_pages, segments, data, globals: parsed.globals.clone() }
-    }
+/// A blank engine instance waiting for a function (see [`LoadedFunction::sandbox`]).
+pub struct Sandbox {
+    instance: Instance,
 }
 
 /// A function ready to be instantiated.
 pub struct LoadedFunction {
     engine: wasmer::Engine,
     module: wasmer::Module,
+    code_hash: String,
     metadata: Option<artifact::Metadata>,
-    bytecode: Option<Vec<u8>>,
+    /// Range of the bytecode section in `bytes`.
+    bytecode: Option<std::ops::Range<usize>>,
     image: MemoryImage,
+    bytes: Arc<Bytes>,
 }
 
 impl LoadedFunction {
@@ -183,10 +184,30 @@ impl LoadedFunction {
     /// Starts an instance: instantiate the engine code, write the memory image, and — for an
     /// artifact without snapshot — initialise the engine and load the handler's bytecode.
     pub fn instantiate(&self, options: InstanceOptions) -> Result<Instance, RuntimeError> {
-        let mut instance = Instance::start(&self.engine, &self.module, &self.image, options)?;
+        let instance = Instance::blank(&self.engine, &self.module, &self.code_hash, options)?;
+        self.instantiate_in(Sandbox { instance })
+    }
+
+    /// A blank engine instance for this function's engine code, with memory for its image
+    /// already faulted in. Made ahead of time (off the request path), it turns the next cold
+    /// start into a memory copy: page faults, not the copy, dominate a fresh instantiation.
+    /// Any function built from the same engine can use it.
+    pub fn sandbox(&self, options: InstanceOptions) -> Result<Sandbox, RuntimeError> {
+        let mut instance = Instance::blank(&self.engine, &self.module, &self.code_hash, options)?;
+        instance.prefault(self.image.pages)?;
+        Ok(Sandbox { instance })
+    }
+
+    /// Starts the function in `sandbox` (see [`LoadedFunction::instantiate`]).
+    pub fn instantiate_in(&self, sandbox: Sandbox) -> Result<Instance, RuntimeError> {
+        let mut instance = sandbox.instance;
+        if instance.code_hash() != self.code_hash {
+            return Err(RuntimeError::Engine("the sandbox runs another engine than this function".into()));
+        }
+        instance.restore(&self.image, self.bytes.as_ref().as_ref())?;
         if let Some(metadata) = &self.metadata {
             if !metadata.preinitialized {
-                let bytecode = self.bytecode.as_deref().ok_or_else(|| {
+                let bytecode = self.bytecode.clone().map(|range| &self.bytes.as_ref().as_ref()[range]).ok_or_else(|| {
                     RuntimeError::Engine("artifact has neither a snapshot nor bytecode; convert it again".into())
                 })?;
                 instance.init()?;

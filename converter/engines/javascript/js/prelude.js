@@ -9,7 +9,8 @@
 //   load(moduleFunction, filename, handlerName)  run the module's top level, find the handler
 //   invoke(envelopeJson)                         start one invocation
 //   outcome()                                    after the job queue drained: the outcome JSON
-// The envelope is {"event", "context": {functionName, ...}, "seed", "deadlineMs"}; the outcome
+// The envelope is {"event", "context"?: {functionName, ...}, "awsRequestId", "seed",
+// "deadlineMs"} ("context" only when it differs from the previous invocation's); the outcome
 // is {"kind":"result","value"} | {"kind":"error","errorType","errorMessage","trace"} |
 // {"kind":"timeout","reason"}.
 (function () {
@@ -17,7 +18,13 @@
 
   const factories = Object.create(null);
   const cache = Object.create(null);
+  // Math.random's generator, created on first use in an invocation from `randomSeed`: most
+  // handlers never draw a number, and seeding costs more than the rest of a small invocation.
+  let createRandom = null;
   let random = null;
+  let randomSeed = 0;
+  // The constant part of the Lambda context, sent by the host only when it changes.
+  let baseContext = null;
   let handler = null;
   // The invocation in progress: its answers and the rejections nobody handled yet.
   let invocation = null;
@@ -90,8 +97,11 @@
   }
 
   function installGlobals() {
-    random = requireBuiltin('edgeport:determinism').createRandom(0);
-    Math.random = function random_() { return random(); };
+    createRandom = requireBuiltin('edgeport:determinism').createRandom;
+    Math.random = function random_() {
+      if (random === null) random = createRandom(randomSeed);
+      return random();
+    };
     globalThis.global = globalThis;
     globalThis.Buffer = requireBuiltin('buffer').Buffer;
     const console = globalThis.console;
@@ -125,8 +135,12 @@
   // Called by the engine's promise rejection tracker (src/lib.rs).
   function trackRejection(promise, reason, handled) {
     if (invocation === null) return;
-    if (handled) invocation.unhandled.delete(promise);
-    else invocation.unhandled.set(promise, reason);
+    if (handled) {
+      if (invocation.unhandled !== null) invocation.unhandled.delete(promise);
+    } else {
+      if (invocation.unhandled === null) invocation.unhandled = new Map();
+      invocation.unhandled.set(promise, reason);
+    }
   }
 
   // One invocation, shaped like RIC's Runtime.handleOnce and CallbackContext (and like
@@ -134,8 +148,10 @@
   // immediate answer and exits; a callback's answer waits for the event loop to empty.
   function invoke(envelopeJson) {
     const envelope = JSON.parse(envelopeJson);
-    random = requireBuiltin('edgeport:determinism').createRandom(envelope.seed >>> 0);
-    const state = { immediate: null, deferred: null, unhandled: new Map() };
+    randomSeed = envelope.seed >>> 0;
+    random = null;
+    if (envelope.context !== undefined) baseContext = envelope.context;
+    const state = { immediate: null, deferred: null, unhandled: null };
     invocation = state;
 
     const post = (outcomeJson) => {
@@ -176,7 +192,7 @@
       }
     };
 
-    const context = envelope.context;
+    const context = baseContext;
     const deadline = envelope.deadlineMs;
     const lambdaContext = {
       get callbackWaitsForEmptyEventLoop() { return waitForEmptyEventLoop; },
@@ -192,7 +208,7 @@
       clientContext: undefined,
       identity: undefined,
       invokedFunctionArn: context.invokedFunctionArn,
-      awsRequestId: context.awsRequestId,
+      awsRequestId: envelope.awsRequestId,
       getRemainingTimeInMillis() { return deadline - Date.now(); },
     };
     const wrappedCallback = onlyAllowFirstCall(callback);
@@ -213,7 +229,7 @@
     invocation = null;
     if (state === null) throw new Error('outcome() called without an invocation');
     if (state.immediate !== null) return state.immediate;
-    for (const reason of state.unhandled.values()) {
+    for (const reason of state.unhandled === null ? [] : state.unhandled.values()) {
       let message;
       try { message = reason === undefined ? '' : String(reason); } catch (_) { message = ''; }
       return errorOutcome(runtimeError('UnhandledPromiseRejection', message));
