@@ -86,6 +86,7 @@ pub struct Converted {
 pub struct Converter {
     engine: LoadedFunction,
     compiler: Instance,
+    code_hash: String,
 }
 
 impl Converter {
@@ -94,7 +95,8 @@ impl Converter {
         let engine = runtime.load_bytes(JAVASCRIPT_ENGINE.to_vec()).map_err(engine_error)?;
         let mut compiler = engine.instantiate(snapshot_options()).map_err(engine_error)?;
         compiler.init().map_err(engine_error)?;
-        Ok(Converter { engine, compiler })
+        let code_hash = artifact_builder::code_hash(JAVASCRIPT_ENGINE)?;
+        Ok(Converter { engine, compiler, code_hash })
     }
 
     /// Converts one function. Problems in the user's code come back as
@@ -139,7 +141,7 @@ impl Converter {
             source_hash: artifact::sha256_hex(&text),
             engine: JAVASCRIPT_ENGINE_NAME.to_string(),
             edgeport_version: env!("CARGO_PKG_VERSION").to_string(),
-            code_hash: String::new(),
+            code_hash: self.code_hash.clone(),
             preinitialized: !options.no_snapshot,
         };
 
@@ -159,11 +161,7 @@ impl Converter {
             Some(snapshot) => artifact_builder::Image::Snapshot(snapshot),
             None => artifact_builder::Image::Engine,
         };
-        let wasm = artifact_builder::build(JAVASCRIPT_ENGINE, image, &bytecode, metadata)?;
-        let metadata = artifact::parse(&wasm)
-            .ok()
-            .and_then(|parsed| parsed.metadata)
-            .ok_or_else(|| ConvertError::Engine("the artifact just built has no metadata".into()))?;
+        let wasm = artifact_builder::build(JAVASCRIPT_ENGINE, image, &bytecode, &metadata)?;
         Ok(Converted { wasm, metadata, facts, file, warnings, elapsed: started.elapsed() })
     }
 }
