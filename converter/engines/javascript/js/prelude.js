@@ -146,60 +146,89 @@
   // One invocation, shaped like RIC's Runtime.handleOnce and CallbackContext (and like
   // corpus/reference/harness.js, line for line where it matters). Node posts the first
   // immediate answer and exits; a callback's answer waits for the event loop to empty.
+  //
+  // The functions a handler receives are bound to the invocation's state rather than created
+  // as closures: creating a dozen closures per call cost more than a small handler's own work.
+  function InvocationState(deadline) {
+    this.immediate = null;
+    this.deferred = null;
+    this.unhandled = null;
+    this.finished = false;
+    this.completeInvoked = false;
+    this.waitForEmptyEventLoop = true;
+    this.deadline = deadline;
+  }
+
+  function post(state, outcomeJson) {
+    if (state.immediate === null) state.immediate = outcomeJson;
+  }
+
+  function complete(state, result) {
+    if (state.completeInvoked) return;
+    state.completeInvoked = true;
+    post(state, resultOutcome(result));
+  }
+
+  function callbackBody(state, err, result) {
+    state.deferred = null;
+    if (err !== undefined && err !== null) post(state, errorOutcome(err));
+    else if (!state.waitForEmptyEventLoop) complete(state, result);
+    else state.deferred = { result };
+  }
+
+  function doneBody(state, err, result) {
+    state.deferred = null;
+    if (err !== undefined && err !== null) post(state, errorOutcome(err));
+    else complete(state, result);
+  }
+
+  // Only the first call counts; the flag is set after the call, so a call that throws (an
+  // unserialisable result) does not use up the invocation.
+  function callbackOnce(err, result) {
+    if (this.finished) return;
+    callbackBody(this, err, result);
+    this.finished = true;
+  }
+
+  function doneOnce(err, result) {
+    if (this.finished) return;
+    doneBody(this, err, result);
+    this.finished = true;
+  }
+
+  function succeedOnce(result) {
+    if (this.finished) return;
+    doneBody(this, null, result);
+    this.finished = true;
+  }
+
+  function failOnce(err) {
+    if (this.finished) return;
+    if (err === undefined || err === null) doneBody(this, 'handled');
+    else doneBody(this, err, null);
+    this.finished = true;
+  }
+
+  function remainingTimeInMillis() {
+    return this.deadline - Date.now();
+  }
+
   function invoke(envelopeJson) {
     const envelope = JSON.parse(envelopeJson);
     randomSeed = envelope.seed >>> 0;
     random = null;
     if (envelope.context !== undefined) baseContext = envelope.context;
-    const state = { immediate: null, deferred: null, unhandled: null };
+    const state = new InvocationState(envelope.deadlineMs);
     invocation = state;
-
-    const post = (outcomeJson) => {
-      if (state.immediate === null) state.immediate = outcomeJson;
-    };
-    const postError = (error) => post(errorOutcome(error));
-    let isCompleteInvoked = false;
-    const complete = (result) => {
-      if (isCompleteInvoked) return;
-      isCompleteInvoked = true;
-      post(resultOutcome(result));
-    };
-
-    let waitForEmptyEventLoop = true;
-    const callback = (err, result) => {
-      state.deferred = null;
-      if (err !== undefined && err !== null) postError(err);
-      else if (!waitForEmptyEventLoop) complete(result);
-      else state.deferred = { result, complete };
-    };
-    const done = (err, result) => {
-      state.deferred = null;
-      if (err !== undefined && err !== null) postError(err);
-      else complete(result);
-    };
-    const succeed = (result) => done(null, result);
-    const fail = (err) => {
-      if (err === undefined || err === null) done('handled');
-      else done(err, null);
-    };
-    // Only the first call counts; the flag is set after the call, so a call that throws (an
-    // unserialisable result) does not use up the invocation.
-    let finished = false;
-    const onlyAllowFirstCall = (toWrap) => function () {
-      if (!finished) {
-        toWrap.apply(null, arguments);
-        finished = true;
-      }
-    };
-
     const context = baseContext;
-    const deadline = envelope.deadlineMs;
+    const succeed = succeedOnce.bind(state);
+    const fail = failOnce.bind(state);
     const lambdaContext = {
-      get callbackWaitsForEmptyEventLoop() { return waitForEmptyEventLoop; },
-      set callbackWaitsForEmptyEventLoop(value) { waitForEmptyEventLoop = value; },
-      succeed: onlyAllowFirstCall(succeed),
-      fail: onlyAllowFirstCall(fail),
-      done: onlyAllowFirstCall(done),
+      get callbackWaitsForEmptyEventLoop() { return state.waitForEmptyEventLoop; },
+      set callbackWaitsForEmptyEventLoop(value) { state.waitForEmptyEventLoop = value; },
+      succeed,
+      fail,
+      done: doneOnce.bind(state),
       functionVersion: context.functionVersion,
       functionName: context.functionName,
       memoryLimitInMB: context.memoryLimitInMB,
@@ -209,16 +238,16 @@
       identity: undefined,
       invokedFunctionArn: context.invokedFunctionArn,
       awsRequestId: envelope.awsRequestId,
-      getRemainingTimeInMillis() { return deadline - Date.now(); },
+      getRemainingTimeInMillis: remainingTimeInMillis.bind(state),
     };
-    const wrappedCallback = onlyAllowFirstCall(callback);
+    const callback = callbackOnce.bind(state);
     try {
-      const result = handler(envelope.event, lambdaContext, wrappedCallback);
+      const result = handler(envelope.event, lambdaContext, callback);
       if (result && result.then && typeof result.then === 'function') {
-        result.then(lambdaContext.succeed, lambdaContext.fail).catch(lambdaContext.fail);
+        result.then(succeed, fail).catch(fail);
       }
     } catch (err) {
-      wrappedCallback(err);
+      callback(err);
     }
   }
 
@@ -236,7 +265,7 @@
     }
     if (state.deferred !== null) {
       try {
-        state.deferred.complete(state.deferred.result);
+        complete(state, state.deferred.result);
       } catch (error) {
         return errorOutcome(error);
       }
