@@ -12,7 +12,7 @@ pub mod output;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use edgeport_frontends::diagnostic::{Diagnostic, Label, Severity};
+use edgeport_frontends::diagnostic::{codes, Diagnostic, Label, Severity};
 use edgeport_frontends::javascript::{self, HandlerFacts};
 use edgeport_frontends::SourceFile;
 use edgeport_runtime::artifact::{self, Metadata, FORMAT_VERSION};
@@ -121,7 +121,7 @@ impl Converter {
         let bytecode = match self.compiler.compile(&filename, &lowered) {
             Ok(bytecode) => bytecode,
             Err(RuntimeError::Guest(error)) => {
-                return Err(guest_diagnostic(file, warnings, "EP0004", "the engine rejected the script", &error))
+                return Err(guest_diagnostic(file, warnings, codes::ENGINE_REJECTED_SCRIPT, "the engine rejected the script", &error))
             }
             Err(other) => return Err(engine_error(other)),
         };
@@ -152,7 +152,7 @@ impl Converter {
         match instance.load(&handler, &filename, &bytecode) {
             Ok(()) => {}
             Err(RuntimeError::Guest(error)) => {
-                return Err(guest_diagnostic(file, warnings, "EP0005", "the module's top-level code failed", &error))
+                return Err(guest_diagnostic(file, warnings, codes::TOP_LEVEL_FAILED, "the module's top-level code failed", &error))
             }
             Err(other) => return Err(engine_error(other)),
         }

@@ -102,7 +102,7 @@ fn top_level_errors_surface_at_convert_time_with_a_location() {
     let source = "const config = JSON.parse('{bad json');\nexports.handler = async () => config;\n";
     let error = convert(source, &ConvertOptions::default()).expect_err("top-level code throws");
     let ConvertError::Diagnostics { file, diagnostics } = error else { panic!("expected diagnostics") };
-    let diagnostic = diagnostics.iter().find(|d| d.code == "EP0005").expect("EP0005");
+    let diagnostic = diagnostics.iter().find(|d| d.code == "EP0006").expect("EP0006");
     assert!(diagnostic.message.contains("SyntaxError"), "{}", diagnostic.message);
     assert_eq!(diagnostic.location(&file).map(|(line, _)| line), Some(1));
 }

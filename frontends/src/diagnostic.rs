@@ -174,6 +174,10 @@ pub mod codes {
     pub const NEEDS_CODE_GENERATION: &str = "EP0003";
     /// The analyzer itself failed on this input.
     pub const INTERNAL_ERROR: &str = "EP0004";
+    /// The edge engine could not compile the script (reported by the converter).
+    pub const ENGINE_REJECTED_SCRIPT: &str = "EP0005";
+    /// The module's top-level code threw when the engine loaded it (reported by the converter).
+    pub const TOP_LEVEL_FAILED: &str = "EP0006";
     /// `child_process` is used.
     pub const CHILD_PROCESS: &str = "EP0101";
     /// An outbound network module is used.
@@ -198,8 +202,31 @@ pub mod codes {
     pub const SYNC_RETURN_IGNORED: &str = "EP0201";
 }
 
-/// Every diagnostic code a frontend can emit.
+/// Every diagnostic code edgeport can emit (the frontends', and the converter's EP0005/EP0006).
 pub const CODES: &[CodeInfo] = &[
+    CodeInfo {
+        code: codes::ENGINE_REJECTED_SCRIPT,
+        severity: Severity::Error,
+        summary: "the edge engine rejected the script",
+        explanation: "The file parses, but the edge engine (QuickJS) refused to compile the \
+            script edgeport derived from it, at the line and column shown. QuickJS follows the \
+            ECMAScript standard closely, so this is usually syntax that Node accepts as an \
+            extension or a very new proposal. Without bytecode there is nothing to run at the \
+            edge. Rewrite the construct in standard JavaScript; if the file is valid standard \
+            JavaScript, report it as an edgeport bug with the file attached.",
+    },
+    CodeInfo {
+        code: codes::TOP_LEVEL_FAILED,
+        severity: Severity::Error,
+        summary: "the module's top-level code failed",
+        explanation: "edgeport runs the module's top-level code once, at conversion, and keeps \
+            the resulting state in the artifact's snapshot, so that each cold start begins \
+            where Lambda's initialisation ended. That code threw here (the message and location \
+            are the engine's), so the function would have failed to initialise at the edge too: \
+            typically a `require` of something the edge engine does not provide, or code that \
+            reads configuration that is not there. Fix or guard the failing statement; code that \
+            must run per request belongs inside the handler.",
+    },
     CodeInfo {
         code: codes::SYNTAX_ERROR,
         severity: Severity::Error,
@@ -381,7 +408,8 @@ mod tests {
     fn location_counts_characters_not_bytes() {
         let source = file("const a = 1;\nconst é = ü;\n");
         let start = source.text.find('ü').expect("fixture contains ü");
-        let diagnostic = Diagnostic::error(codes::SYNTAX_ERROR, "x").with_label(start..start + 2, "");
+        let diagnostic =
+            Diagnostic::error(codes::SYNTAX_ERROR, "x").with_label(start..start + 2, "");
         assert_eq!(diagnostic.location(&source), Some((2, 11)));
     }
 
@@ -394,12 +422,18 @@ mod tests {
     #[test]
     fn render_shows_file_line_and_column() {
         let source = file("exports.x = 1;\nrequire('child_process');\n");
-        let start = source.text.find("require").expect("fixture contains require");
+        let start = source
+            .text
+            .find("require")
+            .expect("fixture contains require");
         let rendered = Diagnostic::error(codes::CHILD_PROCESS, "child_process is not available")
             .with_label(start..start + 24, "required here")
             .with_help("do it in JavaScript")
             .render(&source);
-        assert!(rendered.contains("error[EP0101]: child_process is not available"), "{rendered}");
+        assert!(
+            rendered.contains("error[EP0101]: child_process is not available"),
+            "{rendered}"
+        );
         assert!(rendered.contains("--> handler.js:2:1"), "{rendered}");
         assert!(rendered.contains("help: do it in JavaScript"), "{rendered}");
     }
@@ -410,7 +444,15 @@ mod tests {
             let source = file(text);
             // Reversed and out-of-range spans are deliberate: rendering must survive them.
             let reversed = Range { start: 2, end: 1 };
-            for span in [0..0, 0..1, 1..1, 1..2, 5..9, reversed, usize::MAX - 1..usize::MAX] {
+            for span in [
+                0..0,
+                0..1,
+                1..1,
+                1..2,
+                5..9,
+                reversed,
+                usize::MAX - 1..usize::MAX,
+            ] {
                 let diagnostic = Diagnostic::warning(codes::PROCESS_ENV, "m")
                     .with_label(span.clone(), "primary")
                     .with_label(span, "secondary");
@@ -424,8 +466,15 @@ mod tests {
     #[test]
     fn every_code_is_explained_once() {
         for info in CODES {
-            assert!(info.explanation.len() > 100, "{} needs a real explanation", info.code);
-            assert_eq!(CODES.iter().filter(|other| other.code == info.code).count(), 1);
+            assert!(
+                info.explanation.len() > 100,
+                "{} needs a real explanation",
+                info.code
+            );
+            assert_eq!(
+                CODES.iter().filter(|other| other.code == info.code).count(),
+                1
+            );
             assert_eq!(explain(info.code), Some(info.explanation));
         }
         assert_eq!(explain("ep0101"), explain("EP0101"));

@@ -23,7 +23,8 @@ fn fixture_dir() -> PathBuf {
 
 fn load(file_name: &str) -> SourceFile {
     let path = fixture_dir().join(file_name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
     SourceFile::new(
         format!("fixtures/javascript/{file_name}"),
         String::from_utf8_lossy(&bytes).into_owned(),
@@ -81,15 +82,33 @@ fn describe_spans(text: &str, path: &str, value: &serde_json::Value, out: &mut S
     match value {
         serde_json::Value::Object(object) => {
             if let Some(span) = object.get("span") {
-                let start = span["start"].as_u64().and_then(|start| usize::try_from(start).ok()).unwrap_or(0);
-                let end = span["end"].as_u64().and_then(|end| usize::try_from(end).ok()).unwrap_or(0);
+                let start = span["start"]
+                    .as_u64()
+                    .and_then(|start| usize::try_from(start).ok())
+                    .unwrap_or(0);
+                let end = span["end"]
+                    .as_u64()
+                    .and_then(|end| usize::try_from(end).ok())
+                    .unwrap_or(0);
                 let before = text.get(..start).unwrap_or_default();
                 let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
-                let covered = text.get(start..end).unwrap_or("<not on a character boundary>");
+                let column = before
+                    .rsplit('\n')
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .count()
+                    + 1;
+                let covered = text
+                    .get(start..end)
+                    .unwrap_or("<not on a character boundary>");
                 let first_line = covered.lines().next().unwrap_or_default();
                 let shown: String = first_line.chars().take(70).collect();
-                let more = if shown.len() < covered.len() { " ..." } else { "" };
+                let more = if shown.len() < covered.len() {
+                    " ..."
+                } else {
+                    ""
+                };
                 let _ = writeln!(out, "{path} {line}:{column} `{shown}`{more}");
             }
             for (key, child) in object {
@@ -111,15 +130,27 @@ fn check(file_name: &str) {
     let name = file_name.replace('.', "_");
     insta::assert_snapshot!(name, report(&file, &analysis));
     for diagnostic in &analysis.diagnostics {
-        assert!(explain(diagnostic.code).is_some(), "{} has no explanation", diagnostic.code);
+        assert!(
+            explain(diagnostic.code).is_some(),
+            "{} has no explanation",
+            diagnostic.code
+        );
     }
     if let Some(lowered) = &analysis.lowered {
         check_lowered(&file, lowered);
     }
-    let has_syntax_error = analysis.diagnostics.iter().any(|diagnostic| diagnostic.code == "EP0001");
+    let has_syntax_error = analysis
+        .diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.code == "EP0001");
     assert_eq!(
         analysis.lowered.is_none(),
-        analysis.facts.is_none() || has_syntax_error || analysis.diagnostics.iter().any(|diagnostic| diagnostic.code == "EP0003"),
+        analysis.facts.is_none()
+            || has_syntax_error
+            || analysis
+                .diagnostics
+                .iter()
+                .any(|diagnostic| diagnostic.code == "EP0003"),
         "lowered text is missing exactly when the file cannot be lowered"
     );
 }
@@ -128,19 +159,32 @@ fn check(file_name: &str) {
 /// was: either the same text with some characters blanked, or a rewritten import/export.
 fn check_lowered(file: &SourceFile, lowered: &str) {
     let errors = parse_as_commonjs(lowered);
-    assert!(errors.is_empty(), "lowered {} does not parse: {errors:?}\n{lowered}", file.name);
+    assert!(
+        errors.is_empty(),
+        "lowered {} does not parse: {errors:?}\n{lowered}",
+        file.name
+    );
     node_check(&file.name, lowered);
 
     let original: Vec<&str> = file.text.split('\n').collect();
     let lowered_lines: Vec<&str> = lowered.split('\n').collect();
-    assert!(lowered_lines.len() >= original.len(), "lowering removed lines of {}", file.name);
+    assert!(
+        lowered_lines.len() >= original.len(),
+        "lowering removed lines of {}",
+        file.name
+    );
     for (number, (before, after)) in original.iter().zip(&lowered_lines).enumerate() {
         let before = before.trim_start_matches('\u{feff}');
         let after = after.trim_start_matches('\u{feff}');
         let blanked = after.trim().is_empty()
             || (before.chars().count() == after.chars().count()
-                && before.chars().zip(after.chars()).all(|(old, new)| old == new || new == ' '));
-        let rewritten = ["require(", "exports", "__default"].iter().any(|marker| after.contains(marker));
+                && before
+                    .chars()
+                    .zip(after.chars())
+                    .all(|(old, new)| old == new || new == ' '));
+        let rewritten = ["require(", "exports", "__default"]
+            .iter()
+            .any(|marker| after.contains(marker));
         assert!(
             blanked || rewritten,
             "line {} of {} moved:\n  before: {before:?}\n  after:  {after:?}",
@@ -169,7 +213,10 @@ fn parse_as_commonjs(text: &str) -> Vec<String> {
         None,
         &mut errors,
     );
-    let mut messages: Vec<String> = errors.iter().map(|error| error.kind().msg().into_owned()).collect();
+    let mut messages: Vec<String> = errors
+        .iter()
+        .map(|error| error.kind().msg().into_owned())
+        .collect();
     if let Err(error) = result {
         messages.push(error.kind().msg().into_owned());
     }
@@ -192,7 +239,11 @@ fn node_check(name: &str, lowered: &str) {
         name.replace(['/', '.'], "_")
     ));
     std::fs::write(&path, lowered).expect("temporary directory is writable");
-    let output = Command::new("node").arg("--check").arg(&path).output().expect("node ran once already");
+    let output = Command::new("node")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .expect("node ran once already");
     let _ = std::fs::remove_file(&path);
     assert!(
         output.status.success(),
@@ -272,7 +323,10 @@ fn every_fixture_has_a_test() {
             missing.push(name.into_owned());
         }
     }
-    assert!(missing.is_empty(), "fixtures without a test in fixtures! {{ ... }}: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "fixtures without a test in fixtures! {{ ... }}: {missing:?}"
+    );
 }
 
 /// Every diagnostic code that a fixture produces, so that each code is covered.
@@ -285,9 +339,16 @@ fn fixtures_cover_every_diagnostic_code() {
             seen.insert(diagnostic.code);
         }
     }
-    let internal = edgeport_frontends::diagnostic::codes::INTERNAL_ERROR;
+    use edgeport_frontends::diagnostic::codes;
+    // The analyzer's own failure has no fixture; the engine's codes come from the converter
+    // and are covered by its tests.
+    let elsewhere = [codes::INTERNAL_ERROR, codes::ENGINE_REJECTED_SCRIPT, codes::TOP_LEVEL_FAILED];
     for info in edgeport_frontends::diagnostic::CODES {
-        assert!(info.code == internal || seen.contains(info.code), "no fixture produces {}", info.code);
+        assert!(
+            elsewhere.contains(&info.code) || seen.contains(info.code),
+            "no fixture produces {}",
+            info.code
+        );
     }
 }
 
@@ -323,8 +384,16 @@ fn garbage_never_panics() {
         "\0\0\0".to_owned(),
         "(".repeat(20_000),
         "[".repeat(20_000) + &"]".repeat(20_000),
-        format!("exports.handler = {}1{};", "(".repeat(5_000), ")".repeat(5_000)),
-        format!("exports.handler = async (event) => {}event{};", "[".repeat(3_000), "]".repeat(3_000)),
+        format!(
+            "exports.handler = {}1{};",
+            "(".repeat(5_000),
+            ")".repeat(5_000)
+        ),
+        format!(
+            "exports.handler = async (event) => {}event{};",
+            "[".repeat(3_000),
+            "]".repeat(3_000)
+        ),
         "a".repeat(200_000),
         "`${".repeat(2_000),
         "/*".to_owned(),
@@ -335,9 +404,42 @@ fn garbage_never_panics() {
         "import".to_owned(),
         "enum".to_owned(),
         "class A { constructor(private".to_owned(),
+        // Long chains and deep nesting once made the analysis quadratic or worse.
+        format!(
+            "exports.handler = async (event) => 1{};",
+            "-".repeat(50_000)
+        ),
+        format!(
+            "exports.handler = async (event) => {}1;",
+            "a+".repeat(50_000)
+        ),
+        format!(
+            "exports.handler = async (event) => event{};",
+            ".b".repeat(50_000)
+        ),
+        format!(
+            "exports.handler = async (event) => event{};",
+            "?.b".repeat(50_000)
+        ),
+        format!(
+            "exports.handler = async (event) => {}1;",
+            "x = ".repeat(50_000)
+        ),
+        format!(
+            "exports.handler = async (event) => {}1{};",
+            "{a:".repeat(400),
+            "}".repeat(400)
+        ),
+        format!(
+            "exports.handler = async (event) => {}1{};",
+            "{a:".repeat(50_000),
+            "}".repeat(50_000)
+        ),
     ];
     // A deterministic pseudo-random byte soup biased towards JavaScript punctuation.
-    let alphabet: Vec<char> = "{}()[]<>;:,.=+-*/%!?&|^~'\"`$@#\\ \n\tabcdefxyz0123456789éλ\u{2028}".chars().collect();
+    let alphabet: Vec<char> = "{}()[]<>;:,.=+-*/%!?&|^~'\"`$@#\\ \n\tabcdefxyz0123456789éλ\u{2028}"
+        .chars()
+        .collect();
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     for length in [10usize, 100, 1_000, 10_000] {
         for _ in 0..8 {
@@ -356,7 +458,10 @@ fn garbage_never_panics() {
         for extension in ["js", "mjs", "ts"] {
             let file = SourceFile::new(format!("garbage{index}.{extension}"), input.clone());
             let analysis = analyze(&file, &Options::default());
-            assert!(analysis.facts.is_some() || analysis.has_errors(), "no facts and no error for input {index}");
+            assert!(
+                analysis.facts.is_some() || analysis.has_errors(),
+                "no facts and no error for input {index}"
+            );
             for diagnostic in &analysis.diagnostics {
                 assert!(!diagnostic.render(&file).is_empty());
             }
@@ -366,9 +471,20 @@ fn garbage_never_panics() {
 
 #[test]
 fn handler_option_changes_the_export_looked_for() {
-    let file = SourceFile::new("index.js", "exports.handler = async () => {};\nexports.main = async () => {};\n");
-    let analysis = analyze(&file, &Options { handler: Some("main".to_owned()) });
-    let handler = analysis.facts.and_then(|facts| facts.handler).expect("main is found");
+    let file = SourceFile::new(
+        "index.js",
+        "exports.handler = async () => {};\nexports.main = async () => {};\n",
+    );
+    let analysis = analyze(
+        &file,
+        &Options {
+            handler: Some("main".to_owned()),
+        },
+    );
+    let handler = analysis
+        .facts
+        .and_then(|facts| facts.handler)
+        .expect("main is found");
     assert_eq!(handler.name, "main");
     let second_line = file.text.find('\n').expect("two lines");
     assert!(handler.span.start > second_line);
@@ -387,5 +503,7 @@ fn syntax_errors_render_with_file_line_and_column() {
     assert_eq!(error.severity, Severity::Error);
     let (line, column) = error.location(&file).expect("the error has a location");
     assert_eq!(line, 3);
-    assert!(error.render(&file).contains(&format!("fixtures/javascript/syntax_error.js:{line}:{column}")));
+    assert!(error.render(&file).contains(&format!(
+        "fixtures/javascript/syntax_error.js:{line}:{column}"
+    )));
 }

@@ -52,7 +52,9 @@ impl Erasure {
                 ModuleDecl::Import(import) => {
                     for specifier in &import.specifiers {
                         if !erasure.keeps_specifier(import, specifier) {
-                            erasure.type_names.insert(specifier_local(specifier).sym.clone());
+                            erasure
+                                .type_names
+                                .insert(specifier_local(specifier).sym.clone());
                         }
                     }
                 }

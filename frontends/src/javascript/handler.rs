@@ -6,18 +6,18 @@
 use std::ops::Range;
 
 use swc_atoms::Atom;
-use swc_common::Span;
+use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
-    ArrowExpr, AssignOp, AssignTarget, ArrowFunctionBody, CallExpr, Callee, Class, Decl,
-    DefaultDecl, ExportSpecifier, Expr, Function, ModuleDecl, ModuleExportName, Pat, Program,
-    Prop, PropOrSpread, ReturnStmt, SimpleAssignTarget, Stmt, UnaryOp,
+    ArrowExpr, ArrowFunctionBody, AssignOp, AssignTarget, CallExpr, Callee, Class, Decl,
+    DefaultDecl, ExportSpecifier, Expr, Function, ModuleDecl, ModuleExportName, Pat, Program, Prop,
+    PropOrSpread, ReturnStmt, SimpleAssignTarget, Stmt, UnaryOp,
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
 use super::facts::{ExportForm, HandlerInfo, HandlerStyle};
 use super::parse::SourceText;
 use super::syntax::{
-    export_name, ident_name, is_member_of, member_prop_name, module_decls, prop_name,
+    as_function, export_name, ident_name, is_member_of, member_prop_name, module_decls, prop_name,
     top_level_stmts, unwrap_expr, FunctionRef, TopLevel,
 };
 use crate::diagnostic::{codes, Diagnostic};
@@ -72,7 +72,9 @@ pub(crate) fn analyze<'a>(
         .rev()
         .find(|export| export.name == wanted && !is_void(export.target));
     let Some(export) = found else {
-        let label_span = exports.module_exports_span.map_or(0..0, |span| source.range(span));
+        let label_span = exports
+            .module_exports_span
+            .map_or(0..0, |span| source.range(span));
         let mut names: Vec<&str> = Vec::new();
         for export in &exports.list {
             if !names.contains(&export.name.as_str()) {
@@ -95,9 +97,12 @@ pub(crate) fn analyze<'a>(
         return HandlerAnalysis {
             info: None,
             function: None,
-            diagnostics: vec![Diagnostic::error(codes::MISSING_HANDLER, format!("no export named '{wanted}' was found"))
-                .with_label(label_span, label)
-                .with_help(help)],
+            diagnostics: vec![Diagnostic::error(
+                codes::MISSING_HANDLER,
+                format!("no export named '{wanted}' was found"),
+            )
+            .with_label(label_span, label)
+            .with_help(help)],
         };
     };
 
@@ -105,7 +110,9 @@ pub(crate) fn analyze<'a>(
         ExportTarget::Expr(expr) => top_level
             .resolve_function(expr)
             .map(|(function, local)| (function, local.map(|name| name.as_str().to_owned()))),
-        ExportTarget::Function(function, local) => Some((function, local.map(|name| name.as_str().to_owned()))),
+        ExportTarget::Function(function, local) => {
+            Some((function, local.map(|name| name.as_str().to_owned())))
+        }
         ExportTarget::Local(name) => top_level
             .functions
             .get(name)
@@ -127,8 +134,14 @@ pub(crate) fn analyze<'a>(
 
     let params = function.params();
     let style_facts = StyleFinder::run(function, top_level);
-    let callback = params.get(2).and_then(|param| pat_name(param)).is_some_and(|name| uses_name(function, name, false))
-        || params.get(1).and_then(|param| pat_name(param)).is_some_and(|name| uses_name(function, name, true));
+    let callback = params
+        .get(2)
+        .and_then(|param| pat_name(param))
+        .is_some_and(|name| uses_name(function, name, false))
+        || params
+            .get(1)
+            .and_then(|param| pat_name(param))
+            .is_some_and(|name| uses_name(function, name, true));
     let style = match (function.is_async() || style_facts.returns_promise, callback) {
         (true, true) => HandlerStyle::Both,
         (true, false) => HandlerStyle::Async,
@@ -205,7 +218,12 @@ struct Exports<'a> {
 
 impl<'a> Exports<'a> {
     fn push(&mut self, name: String, form: ExportForm, target: ExportTarget<'a>, span: Span) {
-        self.list.push(Export { name, form, target, span });
+        self.list.push(Export {
+            name,
+            form,
+            target,
+            span,
+        });
     }
 
     /// `exports.a = ...`, `module.exports.a = ...`, `module.exports = {...}`, chained.
@@ -229,11 +247,22 @@ impl<'a> Exports<'a> {
                 let name = member_prop_name(&member.prop);
                 if ident_name(object).is_some_and(|name| name == "exports") {
                     if let Some(name) = name {
-                        self.push(name, ExportForm::ExportsProperty, ExportTarget::Expr(value), assign.span);
+                        self.push(
+                            name,
+                            ExportForm::ExportsProperty,
+                            ExportTarget::Expr(value),
+                            assign.span,
+                        );
                     }
-                } else if matches!(object, Expr::Member(inner) if is_member_of(inner, "module", "exports")) {
+                } else if matches!(object, Expr::Member(inner) if is_member_of(inner, "module", "exports"))
+                {
                     if let Some(name) = name {
-                        self.push(name, ExportForm::ModuleExportsProperty, ExportTarget::Expr(value), assign.span);
+                        self.push(
+                            name,
+                            ExportForm::ModuleExportsProperty,
+                            ExportTarget::Expr(value),
+                            assign.span,
+                        );
                     }
                 } else if is_member_of(member, "module", "exports") {
                     self.collect_object(value, assign.span);
@@ -251,11 +280,18 @@ impl<'a> Exports<'a> {
             return;
         };
         for prop in &object.props {
-            let PropOrSpread::Prop(prop) = prop else { continue };
+            let PropOrSpread::Prop(prop) = prop else {
+                continue;
+            };
             let form = ExportForm::ModuleExportsObject;
             match &**prop {
                 Prop::Shorthand(ident) => {
-                    self.push(ident.sym.as_str().to_owned(), form, ExportTarget::Local(&ident.sym), span);
+                    self.push(
+                        ident.sym.as_str().to_owned(),
+                        form,
+                        ExportTarget::Local(&ident.sym),
+                        span,
+                    );
                 }
                 Prop::KeyValue(key_value) => {
                     if let Some(name) = prop_name(&key_value.key) {
@@ -264,7 +300,8 @@ impl<'a> Exports<'a> {
                 }
                 Prop::Method(method) => {
                     if let Some(name) = prop_name(&method.key) {
-                        let target = ExportTarget::Function(FunctionRef::Function(&method.function), None);
+                        let target =
+                            ExportTarget::Function(FunctionRef::Function(&method.function), None);
                         self.push(name, form, target, span);
                     }
                 }
@@ -277,23 +314,45 @@ impl<'a> Exports<'a> {
         match decl {
             ModuleDecl::ExportDecl(export) => match &export.decl {
                 Decl::Fn(function) => {
-                    let target = ExportTarget::Function(FunctionRef::Function(&function.function), Some(&function.ident.sym));
-                    self.push(function.ident.sym.as_str().to_owned(), ExportForm::ExportFunction, target, export.span);
+                    let target = ExportTarget::Function(
+                        FunctionRef::Function(&function.function),
+                        Some(&function.ident.sym),
+                    );
+                    self.push(
+                        function.ident.sym.as_str().to_owned(),
+                        ExportForm::ExportFunction,
+                        target,
+                        export.span,
+                    );
                 }
                 Decl::Var(var) => {
                     for declarator in &var.decls {
-                        let (Pat::Ident(binding), Some(init)) = (&declarator.name, &declarator.init) else {
+                        let (Pat::Ident(binding), Some(init)) =
+                            (&declarator.name, &declarator.init)
+                        else {
                             continue;
                         };
-                        let target = match super::syntax::as_function(init) {
-                            Some(function) => ExportTarget::Function(function, Some(&binding.id.sym)),
+                        let target = match as_function(init) {
+                            Some(function) => {
+                                ExportTarget::Function(function, Some(&binding.id.sym))
+                            }
                             None => ExportTarget::Expr(init),
                         };
-                        self.push(binding.id.sym.as_str().to_owned(), ExportForm::ExportConst, target, export.span);
+                        self.push(
+                            binding.id.sym.as_str().to_owned(),
+                            ExportForm::ExportConst,
+                            target,
+                            export.span,
+                        );
                     }
                 }
                 Decl::Class(class) => {
-                    self.push(class.ident.sym.as_str().to_owned(), ExportForm::ExportConst, ExportTarget::Other, export.span);
+                    self.push(
+                        class.ident.sym.as_str().to_owned(),
+                        ExportForm::ExportConst,
+                        ExportTarget::Other,
+                        export.span,
+                    );
                 }
                 _ => {}
             },
@@ -301,15 +360,23 @@ impl<'a> Exports<'a> {
                 for specifier in &named.specifiers {
                     let (name, target) = match specifier {
                         ExportSpecifier::Named(specifier) => {
-                            let name = export_name(specifier.exported.as_ref().unwrap_or(&specifier.orig));
+                            let name =
+                                export_name(specifier.exported.as_ref().unwrap_or(&specifier.orig));
                             let target = match (&specifier.orig, &named.src) {
-                                (ModuleExportName::Ident(local), None) => ExportTarget::Local(&local.sym),
+                                (ModuleExportName::Ident(local), None) => {
+                                    ExportTarget::Local(&local.sym)
+                                }
                                 _ => ExportTarget::Other,
                             };
                             (name, target)
                         }
-                        ExportSpecifier::Namespace(namespace) => (export_name(&namespace.name), ExportTarget::Other),
-                        ExportSpecifier::Default(default) => (default.exported.sym.as_str().to_owned(), ExportTarget::Other),
+                        ExportSpecifier::Namespace(namespace) => {
+                            (export_name(&namespace.name), ExportTarget::Other)
+                        }
+                        ExportSpecifier::Default(default) => (
+                            default.exported.sym.as_str().to_owned(),
+                            ExportTarget::Other,
+                        ),
                     };
                     self.push(name, ExportForm::ExportSpecifier, target, named.span);
                 }
@@ -322,12 +389,24 @@ impl<'a> Exports<'a> {
                     ),
                     _ => ExportTarget::Other,
                 };
-                self.push("default".to_owned(), ExportForm::ExportDefault, target, export.span);
+                self.push(
+                    "default".to_owned(),
+                    ExportForm::ExportDefault,
+                    target,
+                    export.span,
+                );
             }
             ModuleDecl::ExportDefaultExpr(export) => {
-                self.push("default".to_owned(), ExportForm::ExportDefault, ExportTarget::Expr(&export.expr), export.span);
+                self.push(
+                    "default".to_owned(),
+                    ExportForm::ExportDefault,
+                    ExportTarget::Expr(&export.expr),
+                    export.span,
+                );
             }
-            ModuleDecl::TsExportAssignment(assignment) => self.collect_object(&assignment.expr, assignment.span),
+            ModuleDecl::TsExportAssignment(assignment) => {
+                self.collect_object(&assignment.expr, assignment.span)
+            }
             _ => {}
         }
     }
@@ -364,13 +443,17 @@ impl Visit for NameUse<'_> {
                 if let Expr::Member(member) = callee {
                     let is_context = ident_name(&member.obj) == Some(self.name);
                     let method = member_prop_name(&member.prop);
-                    if is_context && matches!(method.as_deref(), Some("succeed" | "fail" | "done")) {
+                    if is_context && matches!(method.as_deref(), Some("succeed" | "fail" | "done"))
+                    {
                         self.found = true;
                     }
                 }
             } else {
                 let calls = ident_name(callee) == Some(self.name);
-                let passes = call.args.iter().any(|argument| ident_name(&argument.expr) == Some(self.name));
+                let passes = call
+                    .args
+                    .iter()
+                    .any(|argument| ident_name(&argument.expr) == Some(self.name));
                 if calls || passes {
                     self.found = true;
                 }
@@ -398,7 +481,7 @@ impl<'a, 'ast> StyleFinder<'a, 'ast> {
             FunctionRef::Function(function) => function.body.visit_children_with(&mut finder),
             FunctionRef::Arrow(arrow) => match &*arrow.body {
                 ArrowFunctionBody::FunctionBody(block) => block.visit_children_with(&mut finder),
-                ArrowFunctionBody::Expr(expr) => finder.returned(expr, swc_common::Spanned::span(&**expr)),
+                ArrowFunctionBody::Expr(expr) => finder.returned(expr, expr.span()),
             },
         }
         finder
@@ -424,7 +507,10 @@ impl<'a, 'ast> StyleFinder<'a, 'ast> {
                 match unwrap_expr(callee) {
                     Expr::Member(member) => {
                         ident_name(&member.obj).is_some_and(|name| name == "Promise")
-                            || matches!(member_prop_name(&member.prop).as_deref(), Some("then" | "catch" | "finally"))
+                            || matches!(
+                                member_prop_name(&member.prop).as_deref(),
+                                Some("then" | "catch" | "finally")
+                            )
                     }
                     Expr::Ident(ident) => self
                         .top_level

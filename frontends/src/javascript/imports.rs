@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use swc_atoms::Atom;
 use swc_common::Span;
 use swc_ecma_ast::{
-    CallExpr, Callee, Expr, ExportAll, Ident, ImportDecl, ImportSpecifier, NamedExport, ObjectPatProp,
-    Pat, Program, TsImportEqualsDecl, TsModuleRef, VarDeclarator,
+    CallExpr, Callee, ExportAll, Expr, Ident, ImportDecl, ImportSpecifier, NamedExport,
+    ObjectPatProp, Pat, Program, TsImportEqualsDecl, TsModuleRef, VarDeclarator,
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
@@ -24,11 +24,48 @@ use crate::diagnostic::{codes, Diagnostic};
 
 /// Node's built-in modules (as of Node 20), without `node:` prefix.
 const NODE_BUILTINS: &[&str] = &[
-    "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants",
-    "crypto", "dgram", "diagnostics_channel", "dns", "domain", "events", "fs", "http", "http2",
-    "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process", "punycode",
-    "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers", "tls",
-    "trace_events", "tty", "url", "util", "v8", "vm", "wasi", "worker_threads", "zlib",
+    "assert",
+    "async_hooks",
+    "buffer",
+    "child_process",
+    "cluster",
+    "console",
+    "constants",
+    "crypto",
+    "dgram",
+    "diagnostics_channel",
+    "dns",
+    "domain",
+    "events",
+    "fs",
+    "http",
+    "http2",
+    "https",
+    "inspector",
+    "module",
+    "net",
+    "os",
+    "path",
+    "perf_hooks",
+    "process",
+    "punycode",
+    "querystring",
+    "readline",
+    "repl",
+    "stream",
+    "string_decoder",
+    "sys",
+    "timers",
+    "tls",
+    "trace_events",
+    "tty",
+    "url",
+    "util",
+    "v8",
+    "vm",
+    "wasi",
+    "worker_threads",
+    "zlib",
 ];
 
 /// Built-ins the edge engine provides today.
@@ -39,10 +76,33 @@ const NETWORK_BUILTINS: &[&str] = &["http", "https", "net", "tls", "dgram", "htt
 
 /// npm packages that load a compiled native addon.
 const NATIVE_PACKAGES: &[&str] = &[
-    "@mapbox/node-pre-gyp", "@napi-rs/canvas", "argon2", "bcrypt", "better-sqlite3",
-    "bufferutil", "canvas", "cpu-features", "deasync", "ffi-napi", "fibers", "grpc", "kerberos",
-    "leveldown", "libxmljs", "microtime", "node-gyp-build", "node-sass", "re2", "ref-napi",
-    "serialport", "sharp", "sodium-native", "sqlite3", "usb", "utf-8-validate", "zeromq",
+    "@mapbox/node-pre-gyp",
+    "@napi-rs/canvas",
+    "argon2",
+    "bcrypt",
+    "better-sqlite3",
+    "bufferutil",
+    "canvas",
+    "cpu-features",
+    "deasync",
+    "ffi-napi",
+    "fibers",
+    "grpc",
+    "kerberos",
+    "leveldown",
+    "libxmljs",
+    "microtime",
+    "node-gyp-build",
+    "node-sass",
+    "re2",
+    "ref-napi",
+    "serialport",
+    "sharp",
+    "sodium-native",
+    "sqlite3",
+    "usb",
+    "utf-8-validate",
+    "zeromq",
 ];
 
 /// The built-in a specifier names, without `node:` prefix, if it names one.
@@ -101,7 +161,10 @@ fn submodule(module: &str, export: &str) -> Option<String> {
 }
 
 fn normalize(specifier: &str) -> String {
-    specifier.strip_prefix("node:").unwrap_or(specifier).to_owned()
+    specifier
+        .strip_prefix("node:")
+        .unwrap_or(specifier)
+        .to_owned()
 }
 
 /// Everything the module-load pass found.
@@ -130,7 +193,11 @@ pub(crate) fn analyze(program: &Program, source: SourceText<'_>, erasure: &Erasu
     if collector.uses_buffer_global {
         builtins.insert("buffer".to_owned());
     }
-    let diagnostics = collector.imports.iter().filter_map(load_diagnostic).collect();
+    let diagnostics = collector
+        .imports
+        .iter()
+        .filter_map(load_diagnostic)
+        .collect();
     ModuleLoads {
         imports: collector.imports,
         builtins: builtins.into_iter().collect(),
@@ -172,9 +239,12 @@ fn load_diagnostic(import: &Import) -> Option<Diagnostic> {
         let base = builtin.split('/').next().unwrap_or(builtin);
         if base == "child_process" {
             return Some(
-                Diagnostic::error(codes::CHILD_PROCESS, "'child_process' cannot start processes at the edge")
-                    .with_label(span, verb)
-                    .with_help("do the work in JavaScript, precompute it, or move it to origin"),
+                Diagnostic::error(
+                    codes::CHILD_PROCESS,
+                    "'child_process' cannot start processes at the edge",
+                )
+                .with_label(span, verb)
+                .with_help("do the work in JavaScript, precompute it, or move it to origin"),
             );
         }
         if NETWORK_BUILTINS.contains(&base) {
@@ -257,7 +327,11 @@ impl Visit for Collector<'_> {
     fn visit_call_expr(&mut self, call: &CallExpr) {
         match &call.callee {
             Callee::Import(_) => {
-                if let Some(specifier) = call.args.first().and_then(|argument| string_value(&argument.expr)) {
+                if let Some(specifier) = call
+                    .args
+                    .first()
+                    .and_then(|argument| string_value(&argument.expr))
+                {
                     self.push(specifier, ImportKind::DynamicImport, call.span);
                 }
             }
@@ -283,7 +357,9 @@ impl Visit for Collector<'_> {
             };
             if let Some(module) = module.map(|specifier| normalize(&specifier)) {
                 match (&declarator.name, export) {
-                    (Pat::Ident(binding), None) => self.bind(&binding.id, ModuleBinding::Module(module)),
+                    (Pat::Ident(binding), None) => {
+                        self.bind(&binding.id, ModuleBinding::Module(module))
+                    }
                     (Pat::Ident(binding), Some(export)) => {
                         self.bind(&binding.id, ModuleBinding::Export(module, export));
                     }
@@ -291,13 +367,21 @@ impl Visit for Collector<'_> {
                         for prop in &object.props {
                             match prop {
                                 ObjectPatProp::KeyValue(key_value) => {
-                                    if let (Some(key), Pat::Ident(binding)) = (prop_name(&key_value.key), &*key_value.value) {
-                                        self.bind(&binding.id, ModuleBinding::Export(module.clone(), key));
+                                    if let (Some(key), Pat::Ident(binding)) =
+                                        (prop_name(&key_value.key), &*key_value.value)
+                                    {
+                                        self.bind(
+                                            &binding.id,
+                                            ModuleBinding::Export(module.clone(), key),
+                                        );
                                     }
                                 }
                                 ObjectPatProp::Assign(assign) => {
                                     let key = assign.key.id.sym.as_str().to_owned();
-                                    self.bind(&assign.key.id, ModuleBinding::Export(module.clone(), key));
+                                    self.bind(
+                                        &assign.key.id,
+                                        ModuleBinding::Export(module.clone(), key),
+                                    );
                                 }
                                 ObjectPatProp::Rest(_) => {}
                             }
@@ -318,7 +402,9 @@ impl Visit for Collector<'_> {
         let module = normalize(&specifier);
         for binding in &import.specifiers {
             match binding {
-                ImportSpecifier::Default(default) => self.bind(&default.local, ModuleBinding::Module(module.clone())),
+                ImportSpecifier::Default(default) => {
+                    self.bind(&default.local, ModuleBinding::Module(module.clone()))
+                }
                 ImportSpecifier::Namespace(namespace) => {
                     self.bind(&namespace.local, ModuleBinding::Module(module.clone()));
                 }

@@ -10,20 +10,20 @@ use std::ops::Range;
 
 use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
-    ArrayPat, ArrowExpr, AwaitExpr, BindingIdent, Class, ClassMember, Constructor, Decl,
-    DefaultDecl, Decorator, ExportAll, ExportDecl, ExportDefaultDecl, ExportDefaultExpr,
-    ExportSpecifier, FnDecl, ForOfStmt, Function, ImportDecl, ImportSpecifier, MetaPropExpr,
-    MetaPropKind, ModuleDecl, ModuleExportName, ModuleItem, NamedExport, ObjectPat, Program,
-    Stmt, TsAsExpr, TsConstAssertion, TsEnumDecl, TsExportAssignment, TsImportEqualsDecl,
-    TsIndexSignature, TsInterfaceDecl, TsModuleDecl, TsNamespaceBody, TsNamespaceExportDecl,
-    TsNonNullExpr, TsParamProp, TsSatisfiesExpr, TsTypeAliasDecl, TsTypeAnn, TsTypeAssertion,
-    TsTypeParamDecl, TsTypeParamInstantiation, VarDecl, VarDeclarator,
+    ArrayPat, AwaitExpr, BindingIdent, Class, ClassMember, Decl, Decorator, DefaultDecl, ExportAll,
+    ExportDecl, ExportDefaultDecl, ExportDefaultExpr, ExportSpecifier, FnDecl, ForOfStmt, Function,
+    ImportDecl, ImportSpecifier, MetaPropExpr, MetaPropKind, ModuleDecl, ModuleExportName,
+    ModuleItem, NamedExport, ObjectPat, Program, Stmt, TsAsExpr, TsConstAssertion, TsEnumDecl,
+    TsExportAssignment, TsImportEqualsDecl, TsIndexSignature, TsInterfaceDecl, TsModuleDecl,
+    TsNamespaceBody, TsNamespaceExportDecl, TsNonNullExpr, TsParamProp, TsSatisfiesExpr,
+    TsTypeAliasDecl, TsTypeAnn, TsTypeAssertion, TsTypeParamDecl, TsTypeParamInstantiation,
+    VarDecl, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::erasure::Erasure;
 use super::parse::SourceText;
-use super::syntax::{bound_names, export_name};
+use super::syntax::{bound_names, export_name, track_function_depth};
 use crate::diagnostic::{codes, Diagnostic};
 
 /// The binding `export default <expression>` is rewritten to; as long as `export default `.
@@ -31,7 +31,13 @@ const DEFAULT_BINDING: &str = "__default";
 
 /// TypeScript-only modifiers of class members.
 const MEMBER_MODIFIERS: &[&str] = &[
-    "public", "private", "protected", "abstract", "readonly", "override", "declare",
+    "public",
+    "private",
+    "protected",
+    "abstract",
+    "readonly",
+    "override",
+    "declare",
 ];
 
 /// The lowered text, or the diagnostics explaining why there is none.
@@ -42,7 +48,12 @@ pub(crate) struct Lowering {
 
 /// Lowers a parsed program. A CommonJS JavaScript script comes back unchanged, apart from a
 /// `#!` line, which is not valid inside the function the engine wraps the script in.
-pub(crate) fn lower(program: &Program, source: SourceText<'_>, typescript: bool, erasure: &Erasure) -> Lowering {
+pub(crate) fn lower(
+    program: &Program,
+    source: SourceText<'_>,
+    typescript: bool,
+    erasure: &Erasure,
+) -> Lowering {
     let mut lowerer = Lowerer {
         source,
         editor: Editor::new(source.text()),
@@ -56,13 +67,18 @@ pub(crate) fn lower(program: &Program, source: SourceText<'_>, typescript: bool,
     };
     if shebang {
         let start = source.text().find("#!").unwrap_or(0);
-        let end = source.text()[start..].find(['\n', '\r']).map_or(source.text().len(), |end| start + end);
+        let end = source.text()[start..]
+            .find(['\n', '\r'])
+            .map_or(source.text().len(), |end| start + end);
         lowerer.editor.blank(start..end);
     }
     if typescript || program.is_module() {
         program.visit_with(&mut lowerer);
     }
-    let text = lowerer.diagnostics.is_empty().then(|| lowerer.editor.finish());
+    let text = lowerer
+        .diagnostics
+        .is_empty()
+        .then(|| lowerer.editor.finish());
     Lowering {
         text,
         diagnostics: lowerer.diagnostics,
@@ -126,8 +142,12 @@ impl<'a> Editor<'a> {
     fn finish(mut self) -> String {
         // An edit inside an earlier one (a type annotation inside a blanked interface) is
         // already covered by it.
-        self.edits
-            .sort_by(|left, right| left.range.start.cmp(&right.range.start).then(right.range.end.cmp(&left.range.end)));
+        self.edits.sort_by(|left, right| {
+            left.range
+                .start
+                .cmp(&right.range.start)
+                .then(right.range.end.cmp(&left.range.end))
+        });
         let mut output = String::with_capacity(self.text.len() + 64);
         let mut cursor = 0;
         for edit in &self.edits {
@@ -138,17 +158,30 @@ impl<'a> Editor<'a> {
             let original = &self.text[edit.range.clone()];
             match &edit.replacement {
                 Replacement::Blank => {
-                    output.extend(original.chars().map(|character| if is_line_break(character) { character } else { ' ' }));
+                    output.extend(original.chars().map(|character| {
+                        if is_line_break(character) {
+                            character
+                        } else {
+                            ' '
+                        }
+                    }));
                 }
                 Replacement::Code(code) => {
                     output.push_str(code);
                     match original.rfind(is_line_break) {
                         None => {
                             let width = original.chars().count();
-                            output.extend(std::iter::repeat_n(' ', width.saturating_sub(code.chars().count())));
+                            output.extend(std::iter::repeat_n(
+                                ' ',
+                                width.saturating_sub(code.chars().count()),
+                            ));
                         }
                         Some(last_break) => {
-                            output.extend(original.chars().filter(|character| is_line_break(*character)));
+                            output.extend(
+                                original
+                                    .chars()
+                                    .filter(|character| is_line_break(*character)),
+                            );
                             let last_line = &original[last_break..];
                             let width = last_line.chars().count().saturating_sub(1);
                             output.extend(std::iter::repeat_n(' ', width));
@@ -195,7 +228,8 @@ fn is_identifier(name: &str) -> bool {
     characters
         .next()
         .is_some_and(|first| first.is_alphabetic() || first == '_' || first == '$')
-        && characters.all(|character| character.is_alphanumeric() || character == '_' || character == '$')
+        && characters
+            .all(|character| character.is_alphanumeric() || character == '_' || character == '$')
 }
 
 /// A double-quoted JavaScript string literal.
@@ -247,7 +281,9 @@ impl Lowerer<'_> {
     /// Blanks `character` when it is the next non-blank character at or after `offset`.
     fn blank_char_after(&mut self, offset: usize, character: char) {
         let text = self.source.text();
-        let Some(rest) = text.get(offset..) else { return };
+        let Some(rest) = text.get(offset..) else {
+            return;
+        };
         let skipped = rest.len() - rest.trim_start().len();
         let position = offset + skipped;
         if text[position..].starts_with(character) {
@@ -257,7 +293,9 @@ impl Lowerer<'_> {
 
     /// Blanks `character` when it is the last non-blank character before `offset`.
     fn blank_char_before(&mut self, offset: usize, character: char) {
-        let Some(before) = self.source.text().get(..offset) else { return };
+        let Some(before) = self.source.text().get(..offset) else {
+            return;
+        };
         let trimmed = before.trim_end();
         if trimmed.ends_with(character) {
             let position = trimmed.len() - character.len_utf8();
@@ -268,10 +306,15 @@ impl Lowerer<'_> {
     /// Blanks TypeScript modifiers (`private`, `readonly`, ...) in `range`, which lies between
     /// the start of a class member and its key.
     fn blank_modifiers(&mut self, range: Range<usize>) {
-        let Some(region) = self.source.text().get(range.clone()) else { return };
+        let Some(region) = self.source.text().get(range.clone()) else {
+            return;
+        };
         let mut words = Vec::new();
         let mut word_start = None;
-        for (index, character) in region.char_indices().chain(std::iter::once((region.len(), ' '))) {
+        for (index, character) in region
+            .char_indices()
+            .chain(std::iter::once((region.len(), ' ')))
+        {
             let is_word = character.is_ascii_alphabetic();
             match (is_word, word_start) {
                 (true, None) => word_start = Some(index),
@@ -289,7 +332,20 @@ impl Lowerer<'_> {
         }
     }
 
-    /// Blanks `declare` declarations, overload signatures and other type-only declarations.
+    /// Blanks `this: T`, which is not a parameter at run time, with the comma after it.
+    fn blank_this_param(&mut self, function: &Function) {
+        if let Some(this_param) = &function.this_param {
+            let start = self.source.offset(this_param.span.lo);
+            let end = match function.params.first() {
+                Some(first) => self.source.offset(first.span.lo),
+                None => self.source.offset(this_param.span.hi),
+            };
+            self.editor.blank(start..end.max(start));
+        }
+    }
+
+    /// Whether a declaration exists only for the type checker: interfaces, type aliases,
+    /// `declare` declarations, overload signatures, namespaces without values.
     fn is_type_only_decl(decl: &Decl) -> bool {
         match decl {
             Decl::TsInterface(_) | Decl::TsTypeAlias(_) => true,
@@ -297,7 +353,9 @@ impl Lowerer<'_> {
             Decl::Fn(function) => function.declare || function.function.body.is_none(),
             Decl::Class(class) => class.declare,
             Decl::TsEnum(enumeration) => enumeration.declare,
-            Decl::TsModule(module) => module.declare || module.global || !is_instantiated(module.body.as_ref()),
+            Decl::TsModule(module) => {
+                module.declare || module.global || !is_instantiated(module.body.as_ref())
+            }
             Decl::Using(_) => false,
         }
     }
@@ -314,15 +372,23 @@ impl Lowerer<'_> {
             }
             match specifier {
                 // Node gives the default import of a CommonJS module its `module.exports`.
-                ImportSpecifier::Default(default) => whole.push(default.local.sym.as_str().to_owned()),
-                ImportSpecifier::Namespace(namespace) => whole.push(namespace.local.sym.as_str().to_owned()),
+                ImportSpecifier::Default(default) => {
+                    whole.push(default.local.sym.as_str().to_owned())
+                }
+                ImportSpecifier::Namespace(namespace) => {
+                    whole.push(namespace.local.sym.as_str().to_owned())
+                }
                 ImportSpecifier::Named(specifier) => {
                     let local = specifier.local.sym.as_str();
                     let imported = specifier.imported.as_ref().map(export_name);
                     match imported.as_deref() {
                         Some("default") => whole.push(local.to_owned()),
                         Some(imported) if imported != local => {
-                            let key = if is_identifier(imported) { imported.to_owned() } else { js_string(imported) };
+                            let key = if is_identifier(imported) {
+                                imported.to_owned()
+                            } else {
+                                js_string(imported)
+                            };
                             named.push(format!("{key}: {local}"));
                         }
                         _ => named.push(local.to_owned()),
@@ -335,12 +401,19 @@ impl Lowerer<'_> {
         match &first {
             Some(first) => {
                 declarations.push(format!("{first} = {require}"));
-                declarations.extend(whole.iter().skip(1).map(|other| format!("{other} = {first}")));
+                declarations.extend(
+                    whole
+                        .iter()
+                        .skip(1)
+                        .map(|other| format!("{other} = {first}")),
+                );
                 if !named.is_empty() {
                     declarations.push(format!("{{ {} }} = {first}", named.join(", ")));
                 }
             }
-            None if !named.is_empty() => declarations.push(format!("{{ {} }} = {require}", named.join(", "))),
+            None if !named.is_empty() => {
+                declarations.push(format!("{{ {} }} = {require}", named.join(", ")))
+            }
             None => return format!("{require};"),
         }
         format!("const {};", declarations.join(", "))
@@ -366,7 +439,8 @@ impl Lowerer<'_> {
         let keyword = self.source.offset(export.span.lo)..self.source.offset(export.decl.span().lo);
         self.editor.blank(keyword);
         for name in names {
-            self.editor.append(format!("{} = {name};", exports_member(&name)));
+            self.editor
+                .append(format!("{} = {name};", exports_member(&name)));
         }
     }
 
@@ -385,7 +459,10 @@ impl Lowerer<'_> {
                 for specifier in specifiers {
                     if let ExportSpecifier::Named(named) = specifier {
                         if let ModuleExportName::Ident(local) = &named.orig {
-                            let exported = named.exported.as_ref().map_or_else(|| export_name(&named.orig), export_name);
+                            let exported = named
+                                .exported
+                                .as_ref()
+                                .map_or_else(|| export_name(&named.orig), export_name);
                             lines.push(format!("{} = {};", exports_member(&exported), local.sym));
                         }
                     }
@@ -401,7 +478,10 @@ impl Lowerer<'_> {
                     .filter_map(|specifier| match specifier {
                         ExportSpecifier::Named(named) => {
                             let original = export_name(&named.orig);
-                            let exported = named.exported.as_ref().map_or_else(|| original.clone(), export_name);
+                            let exported = named
+                                .exported
+                                .as_ref()
+                                .map_or_else(|| original.clone(), export_name);
                             let value = if original == "default" {
                                 require.clone()
                             } else {
@@ -409,9 +489,10 @@ impl Lowerer<'_> {
                             };
                             Some(format!("{} = {value};", exports_member(&exported)))
                         }
-                        ExportSpecifier::Namespace(namespace) => {
-                            Some(format!("{} = {require};", exports_member(&export_name(&namespace.name))))
-                        }
+                        ExportSpecifier::Namespace(namespace) => Some(format!(
+                            "{} = {require};",
+                            exports_member(&export_name(&namespace.name))
+                        )),
                         ExportSpecifier::Default(_) => None,
                     })
                     .collect();
@@ -435,8 +516,10 @@ impl Lowerer<'_> {
                 self.editor.append(format!("exports.default = {name};"));
             }
             None => {
-                self.editor.replace(prefix, format!("var {DEFAULT_BINDING}="));
-                self.editor.append(format!("exports.default = {DEFAULT_BINDING};"));
+                self.editor
+                    .replace(prefix, format!("var {DEFAULT_BINDING}="));
+                self.editor
+                    .append(format!("exports.default = {DEFAULT_BINDING};"));
             }
         }
     }
@@ -446,7 +529,9 @@ impl Lowerer<'_> {
 fn is_instantiated(body: Option<&TsNamespaceBody>) -> bool {
     match body {
         None => false,
-        Some(TsNamespaceBody::TsNamespaceDecl(inner)) => !inner.declare && is_instantiated(Some(&inner.body)),
+        Some(TsNamespaceBody::TsNamespaceDecl(inner)) => {
+            !inner.declare && is_instantiated(Some(&inner.body))
+        }
         Some(TsNamespaceBody::TsModuleBlock(block)) => block.body.iter().any(|item| {
             let decl = match item {
                 ModuleItem::Stmt(Stmt::Decl(decl)) => decl,
@@ -602,32 +687,7 @@ impl Visit for Lowerer<'_> {
 
     // Markers inside otherwise ordinary JavaScript.
 
-    fn visit_function(&mut self, function: &Function) {
-        if let Some(this_param) = &function.this_param {
-            // `this: T` is not a parameter at run time; take the comma after it along.
-            let start = self.source.offset(this_param.span.lo);
-            let end = match function.params.first() {
-                Some(first) => self.source.offset(first.span.lo),
-                None => self.source.offset(this_param.span.hi),
-            };
-            self.editor.blank(start..end.max(start));
-        }
-        self.function_depth += 1;
-        function.visit_children_with(self);
-        self.function_depth -= 1;
-    }
-
-    fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
-        self.function_depth += 1;
-        arrow.visit_children_with(self);
-        self.function_depth -= 1;
-    }
-
-    fn visit_constructor(&mut self, constructor: &Constructor) {
-        self.function_depth += 1;
-        constructor.visit_children_with(self);
-        self.function_depth -= 1;
-    }
+    track_function_depth!(blank_this_param);
 
     fn visit_binding_ident(&mut self, binding: &BindingIdent) {
         if binding.id.optional {
@@ -639,7 +699,10 @@ impl Visit for Lowerer<'_> {
 
     fn visit_object_pat(&mut self, pat: &ObjectPat) {
         if pat.optional {
-            let before = pat.type_ann.as_ref().map_or(pat.span.hi, |annotation| annotation.span.lo);
+            let before = pat
+                .type_ann
+                .as_ref()
+                .map_or(pat.span.hi, |annotation| annotation.span.lo);
             let offset = self.source.offset(before);
             self.blank_char_before(offset, '?');
         }
@@ -648,7 +711,10 @@ impl Visit for Lowerer<'_> {
 
     fn visit_array_pat(&mut self, pat: &ArrayPat) {
         if pat.optional {
-            let before = pat.type_ann.as_ref().map_or(pat.span.hi, |annotation| annotation.span.lo);
+            let before = pat
+                .type_ann
+                .as_ref()
+                .map_or(pat.span.hi, |annotation| annotation.span.lo);
             let offset = self.source.offset(before);
             self.blank_char_before(offset, '?');
         }
@@ -672,7 +738,11 @@ impl Visit for Lowerer<'_> {
         }
         if let (Some(first), Some(last)) = (class.implements.first(), class.implements.last()) {
             let first_start = self.source.offset(first.span.lo);
-            let keyword = self.source.text().get(start..first_start).and_then(|head| head.rfind("implements"));
+            let keyword = self
+                .source
+                .text()
+                .get(start..first_start)
+                .and_then(|head| head.rfind("implements"));
             if let Some(keyword) = keyword {
                 let end = self.source.offset(last.span.hi);
                 self.editor.blank(start + keyword..end);
@@ -683,9 +753,13 @@ impl Visit for Lowerer<'_> {
 
     fn visit_class_member(&mut self, member: &ClassMember) {
         let (span, key_span, erased, optional, definite) = match member {
-            ClassMember::Constructor(constructor) => {
-                (constructor.span, constructor.key.span(), constructor.body.is_none(), false, false)
-            }
+            ClassMember::Constructor(constructor) => (
+                constructor.span,
+                constructor.key.span(),
+                constructor.body.is_none(),
+                false,
+                false,
+            ),
             ClassMember::Method(method) => (
                 method.span,
                 method.key.span(),
@@ -700,10 +774,20 @@ impl Visit for Lowerer<'_> {
                 method.is_optional,
                 false,
             ),
-            ClassMember::ClassProp(prop) => {
-                (prop.span, prop.key.span(), prop.declare || prop.is_abstract, prop.is_optional, prop.definite)
-            }
-            ClassMember::PrivateProp(prop) => (prop.span, prop.key.span, false, prop.is_optional, prop.definite),
+            ClassMember::ClassProp(prop) => (
+                prop.span,
+                prop.key.span(),
+                prop.declare || prop.is_abstract,
+                prop.is_optional,
+                prop.definite,
+            ),
+            ClassMember::PrivateProp(prop) => (
+                prop.span,
+                prop.key.span,
+                false,
+                prop.is_optional,
+                prop.definite,
+            ),
             _ => {
                 member.visit_children_with(self);
                 return;
@@ -791,7 +875,10 @@ impl Visit for Lowerer<'_> {
         if export.type_only {
             self.editor.blank(range);
         } else {
-            let code = format!("Object.assign(exports, require({}));", self.source.slice(export.src.span));
+            let code = format!(
+                "Object.assign(exports, require({}));",
+                self.source.slice(export.src.span)
+            );
             self.editor.replace(range, code);
         }
     }
@@ -799,11 +886,17 @@ impl Visit for Lowerer<'_> {
     fn visit_export_default_decl(&mut self, export: &ExportDefaultDecl) {
         match &export.decl {
             DefaultDecl::Fn(function) => {
-                let name = function.ident.as_ref().map(|ident| ident.sym.as_str().to_owned());
+                let name = function
+                    .ident
+                    .as_ref()
+                    .map(|ident| ident.sym.as_str().to_owned());
                 self.lower_export_default(export.span, function.function.span, name.as_deref());
             }
             DefaultDecl::Class(class) => {
-                let name = class.ident.as_ref().map(|ident| ident.sym.as_str().to_owned());
+                let name = class
+                    .ident
+                    .as_ref()
+                    .map(|ident| ident.sym.as_str().to_owned());
                 self.lower_export_default(export.span, class.class.span, name.as_deref());
             }
             DefaultDecl::TsInterfaceDecl(_) => {
@@ -820,7 +913,8 @@ impl Visit for Lowerer<'_> {
     }
 
     fn visit_ts_export_assignment(&mut self, assignment: &TsExportAssignment) {
-        let prefix = self.source.offset(assignment.span.lo)..self.source.offset(assignment.expr.span().lo);
+        let prefix =
+            self.source.offset(assignment.span.lo)..self.source.offset(assignment.expr.span().lo);
         self.editor.replace(prefix, "module.exports = ".to_owned());
         assignment.expr.visit_with(self);
     }
@@ -859,7 +953,10 @@ mod tests {
         editor.blank(0..25);
         editor.blank(31..39);
         editor.append("exports.c = c;".to_owned());
-        assert_eq!(editor.finish(), format!("{}\nlet c        ;\nexports.c = c;\n", " ".repeat(25)));
+        assert_eq!(
+            editor.finish(),
+            format!("{}\nlet c        ;\nexports.c = c;\n", " ".repeat(25))
+        );
     }
 
     #[test]

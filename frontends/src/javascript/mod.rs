@@ -85,8 +85,10 @@ pub fn analyze(file: &SourceFile, options: &Options) -> Analysis {
         Ok(Ok(analysis)) => analysis,
         Ok(Err(_panic)) => internal_error(),
         // Without a thread of our own, analyze here; deep nesting may then exhaust the stack.
-        Err(_spawn_error) => catch_unwind(AssertUnwindSafe(|| analyze_on_this_thread(file, options)))
-            .unwrap_or_else(|_panic| internal_error()),
+        Err(_spawn_error) => {
+            catch_unwind(AssertUnwindSafe(|| analyze_on_this_thread(file, options)))
+                .unwrap_or_else(|_panic| internal_error())
+        }
     }
 }
 
@@ -119,7 +121,10 @@ fn analyze_on_this_thread(file: &SourceFile, options: &Options) -> Analysis {
 
     let erasure = erasure::Erasure::new(&program, typescript);
     let top_level = syntax::TopLevel::new(&program);
-    let wanted = options.handler.as_deref().unwrap_or(handler::DEFAULT_HANDLER);
+    let wanted = options
+        .handler
+        .as_deref()
+        .unwrap_or(handler::DEFAULT_HANDLER);
     let handler = handler::analyze(&program, source, &top_level, wanted);
     let loads = imports::analyze(&program, source, &erasure);
     let state = state::analyze(&program, source, &loads.bindings);
@@ -132,7 +137,10 @@ fn analyze_on_this_thread(file: &SourceFile, options: &Options) -> Analysis {
     diagnostics.extend(lowering.diagnostics);
     diagnostics.sort_by_key(|diagnostic| {
         (
-            diagnostic.labels.first().map_or(0, |label| label.span.start),
+            diagnostic
+                .labels
+                .first()
+                .map_or(0, |label| label.span.start),
             diagnostic.code,
         )
     });

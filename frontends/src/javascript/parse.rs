@@ -3,13 +3,12 @@
 //!
 //! Invariant: every parser error becomes an `EP0001` diagnostic; nothing here returns `Err`.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use swc_common::{sync::Lrc, BytePos, FileName, SourceMap, Span, Spanned};
 use swc_ecma_ast::{EsVersion, Program};
-use swc_ecma_parser::{
-    parse_file_as_module, parse_file_as_program, EsSyntax, Syntax, TsSyntax,
-};
+use swc_ecma_parser::{parse_file_as_module, parse_file_as_program, EsSyntax, Syntax, TsSyntax};
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::SourceFile;
@@ -87,6 +86,60 @@ pub(crate) struct Parsed<'a> {
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
+/// Syntax errors reported per file.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Deepest bracket nesting analyzed. Real handlers stay far below it; deeper input makes the
+/// parser's recovery superlinear and the visitors' recursion unbounded.
+pub(crate) const MAX_NESTING: usize = 500;
+
+/// Where bracket nesting first exceeds [`MAX_NESTING`], skipping comments and string
+/// literals. Regular expression literals are not recognized, which can only make the count
+/// differ on brackets inside them.
+fn excessive_nesting(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(index);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'/' if bytes.get(index + 1) == Some(&b'/') => {
+                index += bytes[index..]
+                    .iter()
+                    .position(|&byte| byte == b'\n')
+                    .unwrap_or(bytes.len() - index);
+            }
+            b'/' if bytes.get(index + 1) == Some(&b'*') => {
+                index += text[index + 2..]
+                    .find("*/")
+                    .map_or(bytes.len() - index, |end| end + 4);
+                continue;
+            }
+            b'\'' | b'"' => {
+                index += 1;
+                while let Some(&inner) = bytes.get(index) {
+                    match inner {
+                        b'\\' => index += 1,
+                        b'\n' => break,
+                        _ if inner == byte => break,
+                        _ => {}
+                    }
+                    index += 1;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    None
+}
+
 /// Parses a file according to its extension.
 pub(crate) fn parse(file: &SourceFile) -> Parsed<'_> {
     let dialect = Dialect::from_name(&file.name);
@@ -102,6 +155,19 @@ pub(crate) fn parse(file: &SourceFile) -> Parsed<'_> {
         start: source_file.start_pos,
         bom,
     };
+    if let Some(offset) = excessive_nesting(&file.text) {
+        return Parsed {
+            program: None,
+            source,
+            dialect,
+            diagnostics: vec![Diagnostic::error(
+                codes::SYNTAX_ERROR,
+                format!("brackets nest deeper than {MAX_NESTING} levels; edgeport does not analyze such files"),
+            )
+            .with_label(offset..offset + 1, "too deep")
+            .with_help("split the deeply nested expression into named parts")],
+        };
+    }
     let syntax = match dialect {
         Dialect::TypeScript => Syntax::Typescript(TsSyntax {
             // Decorators parse so that they can be reported as unsupported, not as syntax
@@ -128,17 +194,20 @@ pub(crate) fn parse(file: &SourceFile) -> Parsed<'_> {
             None
         }
     };
+    // Recovery can report an error per token of pathological input; the first few are the
+    // useful ones.
+    let mut seen = HashSet::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     for error in errors {
         let span = source.range(error.span());
         let message = error.kind().msg().into_owned();
-        let duplicate = diagnostics.iter().any(|seen| {
-            seen.message == message && seen.labels.first().map(|label| &label.span) == Some(&span)
-        });
-        if !duplicate {
-            diagnostics.push(
-                Diagnostic::error(codes::SYNTAX_ERROR, message).with_label(span, "syntax error"),
-            );
+        if !seen.insert((span.clone(), message.clone())) {
+            continue;
+        }
+        diagnostics
+            .push(Diagnostic::error(codes::SYNTAX_ERROR, message).with_label(span, "syntax error"));
+        if diagnostics.len() == MAX_SYNTAX_ERRORS {
+            break;
         }
     }
     diagnostics.sort_by_key(|diagnostic| diagnostic.labels.first().map(|label| label.span.start));
@@ -147,5 +216,48 @@ pub(crate) fn parse(file: &SourceFile) -> Parsed<'_> {
         source,
         dialect,
         diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_ignores_comments_and_strings() {
+        let deep = "(".repeat(MAX_NESTING + 1);
+        assert_eq!(excessive_nesting(&deep), Some(MAX_NESTING));
+        for hidden in [
+            format!("// {deep}\nx"),
+            format!("/* {deep} */ x"),
+            format!("'{deep}' + \"{deep}\""),
+            format!("'\\'{deep}'"),
+        ] {
+            assert_eq!(excessive_nesting(&hidden), None, "{hidden}");
+        }
+        assert_eq!(excessive_nesting("/* unterminated"), None);
+        assert_eq!(excessive_nesting("'unterminated\n(((("), None);
+    }
+
+    #[test]
+    fn dialect_follows_the_extension() {
+        assert_eq!(Dialect::from_name("index.js"), Dialect::JavaScript);
+        assert_eq!(Dialect::from_name("index.cjs"), Dialect::JavaScript);
+        assert_eq!(Dialect::from_name("index.MJS"), Dialect::JavaScriptModule);
+        assert_eq!(Dialect::from_name("src/index.ts"), Dialect::TypeScript);
+        assert_eq!(Dialect::from_name("Makefile"), Dialect::JavaScript);
+    }
+
+    #[test]
+    fn byte_order_mark_is_counted_in_offsets() {
+        let file = SourceFile::new("a.js", "\u{feff}x;");
+        let parsed = parse(&file);
+        let program = parsed.program.expect("parses");
+        let span = match &program {
+            Program::Script(script) => script.body.first().map(Spanned::span),
+            Program::Module(module) => module.body.first().map(Spanned::span),
+        }
+        .expect("one statement");
+        assert_eq!(&file.text[parsed.source.range(span)], "x;");
     }
 }

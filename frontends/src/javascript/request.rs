@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use swc_atoms::Atom;
-use swc_common::Span;
+use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
     AssignExpr, AssignOp, AssignTarget, BinExpr, BinaryOp, CallExpr, Callee, Expr, ExprOrSpread,
     ForHead, ForOfStmt, Lit, MemberExpr, MemberProp, ObjectPatProp, OptChainBase, OptChainExpr,
@@ -46,7 +46,10 @@ enum Shape {
     HeaderEntry(String),
     Origin,
     /// A string field compared with literals.
-    Field { name: String, case_insensitive: bool },
+    Field {
+        name: String,
+        case_insensitive: bool,
+    },
 }
 
 /// A name bound to a literal with `const`.
@@ -87,6 +90,7 @@ pub(crate) fn analyze(
         reads_response: false,
         touches_origin: false,
         assignment_targets: HashSet::new(),
+        classified: HashMap::new(),
     };
     match handler.and_then(|handler| handler.params().first().copied()) {
         Some(event) => tracker.bind(event, Shape::Event),
@@ -94,12 +98,14 @@ pub(crate) fn analyze(
     }
     for _ in 0..MAX_ROUNDS {
         tracker.changed = false;
+        tracker.classified.clear();
         program.visit_with(&mut tracker);
         if !tracker.changed {
             break;
         }
     }
     tracker.recording = true;
+    tracker.classified.clear();
     program.visit_with(&mut tracker);
 
     let mut comparisons = tracker.comparisons;
@@ -132,7 +138,9 @@ impl Visit for ConstantCollector {
             for declarator in &var.decls {
                 if let (Pat::Ident(binding), Some(init)) = (&declarator.name, &declarator.init) {
                     if let Some(constant) = constant_of(init) {
-                        self.constants.entry(binding.id.sym.clone()).or_insert(constant);
+                        self.constants
+                            .entry(binding.id.sym.clone())
+                            .or_insert(constant);
                     }
                 }
             }
@@ -153,13 +161,18 @@ fn constant_of(expr: &Expr) -> Option<Constant> {
     if let Some(values) = string_list(expr).filter(|values| !values.is_empty()) {
         return Some(Constant::List(values));
     }
-    object_keys(expr).filter(|keys| !keys.is_empty()).map(Constant::Keys)
+    object_keys(expr)
+        .filter(|keys| !keys.is_empty())
+        .map(Constant::Keys)
 }
 
 /// `/re/flags` or `new RegExp('re', 'flags')` with literal arguments.
 fn regex_literal(expr: &Expr) -> Option<(String, String)> {
     match unwrap_expr(expr) {
-        Expr::Lit(Lit::Regex(regex)) => Some((regex.exp.as_str().to_owned(), regex.flags.as_str().to_owned())),
+        Expr::Lit(Lit::Regex(regex)) => Some((
+            regex.exp.as_str().to_owned(),
+            regex.flags.as_str().to_owned(),
+        )),
         Expr::New(new) if ident_name(&new.callee).is_some_and(|name| name == "RegExp") => {
             regexp_arguments(new.args.as_deref().unwrap_or_default())
         }
@@ -232,6 +245,9 @@ struct Tracker<'a, 'ast> {
     touches_origin: bool,
     /// Members written by an assignment (`cache[uri] = ...`), which are not key lookups.
     assignment_targets: HashSet<Span>,
+    /// Shapes of the expressions classified in this pass, by span. Visiting `a.b.c.d`
+    /// classifies every inner chain again; the cache keeps long chains linear.
+    classified: HashMap<Span, Option<Shape>>,
 }
 
 impl Tracker<'_, '_> {
@@ -251,7 +267,8 @@ impl Tracker<'_, '_> {
                 for prop in &object.props {
                     match prop {
                         ObjectPatProp::KeyValue(key_value) => {
-                            let child = prop_name(&key_value.key).and_then(|key| self.member(&shape, &key));
+                            let child =
+                                prop_name(&key_value.key).and_then(|key| self.member(&shape, &key));
                             if let Some(child) = child {
                                 self.bind(&key_value.value, child);
                             }
@@ -328,6 +345,9 @@ impl Tracker<'_, '_> {
     }
 
     fn classify_member(&mut self, member: &MemberExpr) -> Option<Shape> {
+        if let Some(shape) = self.classified.get(&member.span) {
+            return shape.clone();
+        }
         let object = self.classify(&member.obj)?;
         let key = self.static_key(&member.prop)?;
         self.member(&object, &key)
@@ -335,7 +355,21 @@ impl Tracker<'_, '_> {
 
     /// The shape of the value an expression evaluates to.
     fn classify(&mut self, expr: &Expr) -> Option<Shape> {
-        match unwrap_expr(expr) {
+        let expr = unwrap_expr(expr);
+        if let Expr::Ident(ident) = expr {
+            return self.shapes.get(&ident.sym).cloned();
+        }
+        let span = expr.span();
+        if let Some(shape) = self.classified.get(&span) {
+            return shape.clone();
+        }
+        let shape = self.classify_uncached(expr);
+        self.classified.insert(span, shape.clone());
+        shape
+    }
+
+    fn classify_uncached(&mut self, expr: &Expr) -> Option<Shape> {
+        match expr {
             Expr::Ident(ident) => self.shapes.get(&ident.sym).cloned(),
             Expr::Member(member) => self.classify_member(member),
             Expr::OptChain(chain) => match &*chain.base {
@@ -346,12 +380,14 @@ impl Tracker<'_, '_> {
                 Callee::Expr(callee) => self.classify_call(callee, &call.args),
                 _ => None,
             },
-            Expr::Cond(cond) => self.classify(&cond.cons).or_else(|| self.classify(&cond.alt)),
+            Expr::Cond(cond) => self
+                .classify(&cond.cons)
+                .or_else(|| self.classify(&cond.alt)),
             Expr::Bin(bin) => match bin.op {
                 BinaryOp::LogicalAnd => self.classify(&bin.right),
-                BinaryOp::LogicalOr | BinaryOp::NullishCoalescing => {
-                    self.classify(&bin.left).or_else(|| self.classify(&bin.right))
-                }
+                BinaryOp::LogicalOr | BinaryOp::NullishCoalescing => self
+                    .classify(&bin.left)
+                    .or_else(|| self.classify(&bin.right)),
                 _ => None,
             },
             Expr::Seq(seq) => seq.exprs.last().and_then(|last| self.classify(last)),
@@ -364,7 +400,11 @@ impl Tracker<'_, '_> {
     fn classify_call(&mut self, callee: &Expr, args: &[ExprOrSpread]) -> Option<Shape> {
         if let Some(member) = as_member(callee) {
             let method = member_prop_name(&member.prop)?;
-            let Shape::Field { name, case_insensitive } = self.classify(&member.obj)? else {
+            let Shape::Field {
+                name,
+                case_insensitive,
+            } = self.classify(&member.obj)?
+            else {
                 return None;
             };
             let case_insensitive = match method.as_str() {
@@ -372,11 +412,17 @@ impl Tracker<'_, '_> {
                 "trim" | "trimStart" | "trimEnd" | "toString" => case_insensitive,
                 _ => return None,
             };
-            return Some(Shape::Field { name, case_insensitive });
+            return Some(Shape::Field {
+                name,
+                case_insensitive,
+            });
         }
         match unwrap_expr(callee) {
             Expr::Ident(ident)
-                if matches!(ident.sym.as_str(), "decodeURIComponent" | "decodeURI" | "String") =>
+                if matches!(
+                    ident.sym.as_str(),
+                    "decodeURIComponent" | "decodeURI" | "String"
+                ) =>
             {
                 match self.classify(&args.first()?.expr)? {
                     field @ Shape::Field { .. } => Some(field),
@@ -389,7 +435,10 @@ impl Tracker<'_, '_> {
 
     fn field_of(&mut self, expr: &Expr) -> Option<(String, bool)> {
         match self.classify(expr)? {
-            Shape::Field { name, case_insensitive } => Some((name, case_insensitive)),
+            Shape::Field {
+                name,
+                case_insensitive,
+            } => Some((name, case_insensitive)),
             _ => None,
         }
     }
@@ -410,20 +459,30 @@ impl Tracker<'_, '_> {
     }
 
     fn list_of(&self, expr: &Expr) -> Option<Vec<String>> {
-        string_list(expr).filter(|values| !values.is_empty()).or_else(|| match self.constant(expr)? {
-            Constant::List(values) => Some(values.clone()),
-            _ => None,
-        })
+        string_list(expr)
+            .filter(|values| !values.is_empty())
+            .or_else(|| match self.constant(expr)? {
+                Constant::List(values) => Some(values.clone()),
+                _ => None,
+            })
     }
 
     fn keys_of(&self, expr: &Expr) -> Option<Vec<String>> {
-        object_keys(expr).filter(|keys| !keys.is_empty()).or_else(|| match self.constant(expr)? {
-            Constant::Keys(keys) => Some(keys.clone()),
-            _ => None,
-        })
+        object_keys(expr)
+            .filter(|keys| !keys.is_empty())
+            .or_else(|| match self.constant(expr)? {
+                Constant::Keys(keys) => Some(keys.clone()),
+                _ => None,
+            })
     }
 
-    fn record(&mut self, (field, case_insensitive): (String, bool), operator: ComparisonOperator, literal: ComparedLiteral, span: Span) {
+    fn record(
+        &mut self,
+        (field, case_insensitive): (String, bool),
+        operator: ComparisonOperator,
+        literal: ComparedLiteral,
+        span: Span,
+    ) {
         if self.recording {
             self.comparisons.push(Comparison {
                 field,
@@ -450,9 +509,14 @@ impl Tracker<'_, '_> {
                 }
             }
             Expr::Member(_) | Expr::OptChain(_) => {
-                let Some(member) = as_member(callee) else { return };
+                let Some(member) = as_member(callee) else {
+                    return;
+                };
                 let iterates = member_prop_name(&member.prop).is_some_and(|method| {
-                    matches!(method.as_str(), "forEach" | "map" | "some" | "every" | "find" | "filter" | "findIndex")
+                    matches!(
+                        method.as_str(),
+                        "forEach" | "map" | "some" | "every" | "find" | "filter" | "findIndex"
+                    )
                 });
                 if !iterates {
                     return;
@@ -461,7 +525,9 @@ impl Tracker<'_, '_> {
                     Some(list @ Shape::HeaderList(_)) => self.member(&list, "0"),
                     _ => None,
                 };
-                let callback = args.first().and_then(|argument| as_function(&argument.expr));
+                let callback = args
+                    .first()
+                    .and_then(|argument| as_function(&argument.expr));
                 if let (Some(element), Some(callback)) = (element, callback) {
                     if let Some(param) = callback.params().first() {
                         self.bind(param, element);
@@ -499,13 +565,20 @@ impl Tracker<'_, '_> {
             };
             if let (Some(operator), Some(value)) = (string_operator, self.string_of(&first.expr)) {
                 self.record(field, operator, ComparedLiteral::String { value }, span);
-            } else if let (Some(operator), Some(regex)) = (regex_operator, self.regex_of(&first.expr)) {
+            } else if let (Some(operator), Some(regex)) =
+                (regex_operator, self.regex_of(&first.expr))
+            {
                 self.record(field, operator, regex, span);
             } else if let (Some(ComparisonOperator::RegexMatch), Some(value)) =
                 (regex_operator, self.string_of(&first.expr))
             {
                 // `match` turns a string argument into a regular expression.
-                self.record(field, ComparisonOperator::RegexMatch, ComparedLiteral::String { value }, span);
+                self.record(
+                    field,
+                    ComparisonOperator::RegexMatch,
+                    ComparedLiteral::String { value },
+                    span,
+                );
             }
             return;
         }
@@ -516,13 +589,26 @@ impl Tracker<'_, '_> {
             if let Some(regex) = self.regex_of(&member.obj) {
                 self.record(field, ComparisonOperator::RegexTest, regex, span);
             }
-        } else if matches!(method.as_str(), "includes" | "indexOf" | "lastIndexOf" | "has") {
+        } else if matches!(
+            method.as_str(),
+            "includes" | "indexOf" | "lastIndexOf" | "has"
+        ) {
             if let Some(values) = self.list_of(&member.obj) {
-                self.record(field, ComparisonOperator::InList, ComparedLiteral::List { values }, span);
+                self.record(
+                    field,
+                    ComparisonOperator::InList,
+                    ComparedLiteral::List { values },
+                    span,
+                );
             }
         } else if method == "hasOwnProperty" {
             if let Some(values) = self.keys_of(&member.obj) {
-                self.record(field, ComparisonOperator::ObjectKey, ComparedLiteral::List { values }, span);
+                self.record(
+                    field,
+                    ComparisonOperator::ObjectKey,
+                    ComparedLiteral::List { values },
+                    span,
+                );
             }
         }
     }
@@ -575,7 +661,12 @@ impl Visit for Tracker<'_, '_> {
             if let (MemberProp::Computed(computed), true) = (&member.prop, is_lookup) {
                 if let Some(field) = self.field_of(&computed.expr) {
                     if let Some(values) = self.keys_of(&member.obj) {
-                        self.record(field, ComparisonOperator::ObjectKey, ComparedLiteral::List { values }, member.span);
+                        self.record(
+                            field,
+                            ComparisonOperator::ObjectKey,
+                            ComparedLiteral::List { values },
+                            member.span,
+                        );
                     }
                 }
             }
@@ -601,8 +692,16 @@ impl Visit for Tracker<'_, '_> {
                 if let Expr::Member(member) = unwrap_expr(callee) {
                     // `Object.hasOwn(map, field)`
                     if is_member_of(member, "Object", "hasOwn") && call.args.len() == 2 {
-                        if let (Some(values), Some(field)) = (self.keys_of(&call.args[0].expr), self.field_of(&call.args[1].expr)) {
-                            self.record(field, ComparisonOperator::ObjectKey, ComparedLiteral::List { values }, call.span);
+                        if let (Some(values), Some(field)) = (
+                            self.keys_of(&call.args[0].expr),
+                            self.field_of(&call.args[1].expr),
+                        ) {
+                            self.record(
+                                field,
+                                ComparisonOperator::ObjectKey,
+                                ComparedLiteral::List { values },
+                                call.span,
+                            );
                         }
                     }
                 }
@@ -623,14 +722,26 @@ impl Visit for Tracker<'_, '_> {
                 for (field_side, literal_side) in sides {
                     if let Some(value) = self.string_of(literal_side) {
                         if let Some(field) = self.field_of(field_side) {
-                            self.record(field, operator, ComparedLiteral::String { value }, bin.span);
+                            self.record(
+                                field,
+                                operator,
+                                ComparedLiteral::String { value },
+                                bin.span,
+                            );
                             break;
                         }
                     }
                 }
             } else if bin.op == BinaryOp::In {
-                if let (Some(field), Some(values)) = (self.field_of(&bin.left), self.keys_of(&bin.right)) {
-                    self.record(field, ComparisonOperator::ObjectKey, ComparedLiteral::List { values }, bin.span);
+                if let (Some(field), Some(values)) =
+                    (self.field_of(&bin.left), self.keys_of(&bin.right))
+                {
+                    self.record(
+                        field,
+                        ComparisonOperator::ObjectKey,
+                        ComparedLiteral::List { values },
+                        bin.span,
+                    );
                 }
             }
         }
@@ -643,8 +754,13 @@ impl Visit for Tracker<'_, '_> {
                 for case in &switch.cases {
                     let Some(test) = &case.test else { continue };
                     if let Some(value) = self.string_of(test) {
-                        let span = swc_common::Spanned::span(&**test);
-                        self.record(field.clone(), ComparisonOperator::SwitchCase, ComparedLiteral::String { value }, span);
+                        let span = test.span();
+                        self.record(
+                            field.clone(),
+                            ComparisonOperator::SwitchCase,
+                            ComparedLiteral::String { value },
+                            span,
+                        );
                     }
                 }
             }

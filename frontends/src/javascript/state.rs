@@ -2,25 +2,39 @@
 //! nondeterministic calls: the two reasons a converted function can legitimately answer
 //! differently from the original on the same event.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use swc_atoms::Atom;
+use swc_common::Span;
 use swc_ecma_ast::{
-    ArrowExpr, AssignExpr, AssignTarget, CallExpr, Callee, Constructor, Decl, Expr, Function,
-    ModuleDecl, NewExpr, Program, SimpleAssignTarget, Stmt, UnaryExpr, UnaryOp, UpdateExpr,
-    VarDecl, VarDeclKind,
+    AssignExpr, AssignTarget, CallExpr, Callee, Decl, Expr, ModuleDecl, NewExpr, Program,
+    SimpleAssignTarget, Stmt, UnaryExpr, UnaryOp, UpdateExpr, VarDecl, VarDeclKind,
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
 use super::facts::{ModuleState, ModuleStateKind, Nondeterminism, NondeterminismKind};
 use super::imports::ModuleBindings;
 use super::parse::SourceText;
-use super::syntax::{bound_names, ident_name, is_member_of, member_prop_name, module_decls, top_level_stmts, unwrap_expr};
+use super::syntax::{
+    bound_names, ident_name, is_member_of, member_prop_name, module_decls, top_level_stmts,
+    track_function_depth, unwrap_expr,
+};
 
 /// Methods that change the object they are called on.
 const MUTATING_METHODS: &[&str] = &[
-    "push", "pop", "shift", "unshift", "splice", "sort", "reverse", "fill", "copyWithin", "set",
-    "add", "delete", "clear",
+    "push",
+    "pop",
+    "shift",
+    "unshift",
+    "splice",
+    "sort",
+    "reverse",
+    "fill",
+    "copyWithin",
+    "set",
+    "add",
+    "delete",
+    "clear",
 ];
 
 /// Constructors whose instances are mutable containers.
@@ -33,7 +47,11 @@ pub(crate) struct StateFacts {
 }
 
 /// Finds module-level state and nondeterministic calls.
-pub(crate) fn analyze(program: &Program, source: SourceText<'_>, bindings: &ModuleBindings) -> StateFacts {
+pub(crate) fn analyze(
+    program: &Program,
+    source: SourceText<'_>,
+    bindings: &ModuleBindings,
+) -> StateFacts {
     let mut candidates: Vec<ModuleState> = Vec::new();
     let mut add_var = |var: &VarDecl| {
         if var.declare {
@@ -75,14 +93,14 @@ pub(crate) fn analyze(program: &Program, source: SourceText<'_>, bindings: &Modu
         source,
         bindings,
         function_depth: 0,
-        mutated: HashMap::new(),
+        mutated: HashSet::new(),
         nondeterminism: Vec::new(),
     };
     program.visit_with(&mut finder);
     let module_state = candidates
         .into_iter()
         .filter_map(|mut state| {
-            state.mutated = finder.mutated.contains_key(&Atom::from(state.name.as_str()));
+            state.mutated = finder.mutated.contains(&Atom::from(state.name.as_str()));
             (state.kind == ModuleStateKind::Binding || state.mutated).then_some(state)
         })
         .collect();
@@ -116,7 +134,7 @@ struct StateFinder<'a> {
     source: SourceText<'a>,
     bindings: &'a ModuleBindings,
     function_depth: usize,
-    mutated: HashMap<Atom, ()>,
+    mutated: HashSet<Atom>,
     nondeterminism: Vec<Nondeterminism>,
 }
 
@@ -124,12 +142,12 @@ impl StateFinder<'_> {
     fn mark(&mut self, name: Option<&Atom>) {
         if self.function_depth > 0 {
             if let Some(name) = name {
-                self.mutated.insert(name.clone(), ());
+                self.mutated.insert(name.clone());
             }
         }
     }
 
-    fn record(&mut self, kind: NondeterminismKind, span: swc_common::Span) {
+    fn record(&mut self, kind: NondeterminismKind, span: Span) {
         self.nondeterminism.push(Nondeterminism {
             kind,
             span: self.source.range(span),
@@ -169,28 +187,16 @@ impl StateFinder<'_> {
 impl Visit for StateFinder<'_> {
     noop_visit_type!();
 
-    fn visit_function(&mut self, function: &Function) {
-        self.function_depth += 1;
-        function.visit_children_with(self);
-        self.function_depth -= 1;
-    }
-
-    fn visit_arrow_expr(&mut self, arrow: &ArrowExpr) {
-        self.function_depth += 1;
-        arrow.visit_children_with(self);
-        self.function_depth -= 1;
-    }
-
-    fn visit_constructor(&mut self, constructor: &Constructor) {
-        self.function_depth += 1;
-        constructor.visit_children_with(self);
-        self.function_depth -= 1;
-    }
+    track_function_depth!();
 
     fn visit_assign_expr(&mut self, assign: &AssignExpr) {
         match &assign.left {
-            AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) => self.mark(Some(&binding.id.sym)),
-            AssignTarget::Simple(SimpleAssignTarget::Member(member)) => self.mark(root_ident(&member.obj)),
+            AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) => {
+                self.mark(Some(&binding.id.sym))
+            }
+            AssignTarget::Simple(SimpleAssignTarget::Member(member)) => {
+                self.mark(root_ident(&member.obj))
+            }
             _ => {}
         }
         assign.visit_children_with(self);
@@ -219,7 +225,10 @@ impl Visit for StateFinder<'_> {
                     } else if is_member_of(member, "Date", "now") {
                         self.record(NondeterminismKind::DateNow, call.span);
                     } else if is_member_of(member, "Object", "assign") {
-                        let target = call.args.first().and_then(|argument| root_ident(&argument.expr));
+                        let target = call
+                            .args
+                            .first()
+                            .and_then(|argument| root_ident(&argument.expr));
                         self.mark(target);
                     } else if member_prop_name(&member.prop)
                         .is_some_and(|name| MUTATING_METHODS.contains(&name.as_str()))

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use swc_atoms::Atom;
 use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
-    ArrowExpr, ArrowFunctionBody, CallExpr, Callee, Decl, Expr, Function, Lit, MemberExpr, MemberProp,
-    ModuleDecl, ModuleExportName, ModuleItem, OptChainBase, Pat, Program, PropName, Stmt, Str,
+    ArrowExpr, ArrowFunctionBody, CallExpr, Callee, Decl, Expr, Function, Lit, MemberExpr,
+    MemberProp, ModuleDecl, ModuleExportName, ModuleItem, OptChainBase, Pat, Program, PropName,
+    Stmt, Str,
 };
 
 /// A function-like node: a function (declaration, expression or method) or an arrow.
@@ -82,13 +83,12 @@ pub(crate) fn as_member(expr: &Expr) -> Option<&MemberExpr> {
 pub(crate) fn string_value(expr: &Expr) -> Option<String> {
     match unwrap_expr(expr) {
         Expr::Lit(Lit::Str(string)) => Some(str_value(string)),
-        Expr::Tpl(template) if template.exprs.is_empty() => template
-            .quasis
-            .first()
-            .map(|quasi| match &quasi.cooked {
+        Expr::Tpl(template) if template.exprs.is_empty() => {
+            template.quasis.first().map(|quasi| match &quasi.cooked {
                 Some(cooked) => cooked.to_atom_lossy().as_str().to_owned(),
                 None => quasi.raw.as_str().to_owned(),
-            }),
+            })
+        }
         _ => None,
     }
 }
@@ -196,7 +196,9 @@ fn collect_bound_names(pat: &Pat, names: &mut Vec<(Atom, Span)>) {
                     swc_ecma_ast::ObjectPatProp::Assign(assign) => {
                         names.push((assign.key.id.sym.clone(), assign.key.id.span));
                     }
-                    swc_ecma_ast::ObjectPatProp::Rest(rest) => collect_bound_names(&rest.arg, names),
+                    swc_ecma_ast::ObjectPatProp::Rest(rest) => {
+                        collect_bound_names(&rest.arg, names)
+                    }
                 }
             }
         }
@@ -241,12 +243,16 @@ impl<'a> TopLevel<'a> {
     fn add_decl(&mut self, decl: &'a Decl) {
         match decl {
             Decl::Fn(function) if function.function.body.is_some() => {
-                self.functions
-                    .insert(function.ident.sym.clone(), FunctionRef::Function(&function.function));
+                self.functions.insert(
+                    function.ident.sym.clone(),
+                    FunctionRef::Function(&function.function),
+                );
             }
             Decl::Var(var) if !var.declare => {
                 for declarator in &var.decls {
-                    if let (Pat::Ident(binding), Some(init)) = (&declarator.name, declarator.init.as_deref()) {
+                    if let (Pat::Ident(binding), Some(init)) =
+                        (&declarator.name, declarator.init.as_deref())
+                    {
                         self.vars.insert(binding.id.sym.clone(), init);
                         if let Some(function) = as_function(init) {
                             self.functions.insert(binding.id.sym.clone(), function);
@@ -259,7 +265,10 @@ impl<'a> TopLevel<'a> {
     }
 
     /// Follows identifiers to the function they name, a few steps deep.
-    pub(crate) fn resolve_function(&self, expr: &'a Expr) -> Option<(FunctionRef<'a>, Option<Atom>)> {
+    pub(crate) fn resolve_function(
+        &self,
+        expr: &'a Expr,
+    ) -> Option<(FunctionRef<'a>, Option<Atom>)> {
         let mut expr = expr;
         let mut local = None;
         for _ in 0..8 {
@@ -283,15 +292,13 @@ pub(crate) fn top_level_stmts(program: &Program) -> impl Iterator<Item = &Stmt> 
         Program::Script(script) => (Some(script.body.iter()), None),
         Program::Module(module) => (None, Some(module.body.iter())),
     };
-    script.into_iter().flatten().chain(
-        module
-            .into_iter()
-            .flatten()
-            .filter_map(|item| match item {
-                ModuleItem::Stmt(stmt) => Some(stmt),
-                _ => None,
-            }),
-    )
+    script
+        .into_iter()
+        .flatten()
+        .chain(module.into_iter().flatten().filter_map(|item| match item {
+            ModuleItem::Stmt(stmt) => Some(stmt),
+            _ => None,
+        }))
 }
 
 /// The import and export declarations of a module.
@@ -305,3 +312,31 @@ pub(crate) fn module_decls(program: &Program) -> impl Iterator<Item = &ModuleDec
         _ => None,
     })
 }
+
+/// Implements `visit_function`, `visit_arrow_expr` and `visit_constructor` for a visitor with a
+/// `function_depth` field, so that it can tell module-level code from code in functions. An
+/// optional method name is called with each `Function` before its children are visited.
+macro_rules! track_function_depth {
+    ($($enter_function:ident)?) => {
+        fn visit_function(&mut self, function: &swc_ecma_ast::Function) {
+            $(self.$enter_function(function);)?
+            self.function_depth += 1;
+            swc_ecma_visit::VisitWith::visit_children_with(function, self);
+            self.function_depth -= 1;
+        }
+
+        fn visit_arrow_expr(&mut self, arrow: &swc_ecma_ast::ArrowExpr) {
+            self.function_depth += 1;
+            swc_ecma_visit::VisitWith::visit_children_with(arrow, self);
+            self.function_depth -= 1;
+        }
+
+        fn visit_constructor(&mut self, constructor: &swc_ecma_ast::Constructor) {
+            self.function_depth += 1;
+            swc_ecma_visit::VisitWith::visit_children_with(constructor, self);
+            self.function_depth -= 1;
+        }
+    };
+}
+
+pub(crate) use track_function_depth;

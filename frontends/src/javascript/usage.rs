@@ -1,6 +1,7 @@
 //! Uses of the Node.js runtime that the edge cannot honour even when the module loads:
 //! `process.env` reads, evaluation of code built at run time, and file system writes.
 
+use swc_common::Span;
 use swc_ecma_ast::{CallExpr, Callee, Expr, ExprOrSpread, MemberExpr, NewExpr, Program};
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
@@ -11,14 +12,29 @@ use crate::diagnostic::{codes, Diagnostic};
 
 /// Functions of the `vm` module that compile a string.
 const VM_EVALUATORS: &[&str] = &[
-    "runInContext", "runInNewContext", "runInThisContext", "compileFunction", "Script",
+    "runInContext",
+    "runInNewContext",
+    "runInThisContext",
+    "compileFunction",
+    "Script",
     "SourceTextModule",
 ];
 
 /// Prefixes of `fs` functions that write.
 const FS_WRITE_PREFIXES: &[&str] = &[
-    "writeFile", "appendFile", "mkdir", "mkdtemp", "unlink", "rm", "rename", "copyFile", "cp",
-    "truncate", "symlink", "chmod", "createWriteStream",
+    "writeFile",
+    "appendFile",
+    "mkdir",
+    "mkdtemp",
+    "unlink",
+    "rm",
+    "rename",
+    "copyFile",
+    "cp",
+    "truncate",
+    "symlink",
+    "chmod",
+    "createWriteStream",
 ];
 
 fn is_fs_module(module: &str) -> bool {
@@ -26,11 +42,17 @@ fn is_fs_module(module: &str) -> bool {
 }
 
 fn is_fs_write(name: &str) -> bool {
-    FS_WRITE_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+    FS_WRITE_PREFIXES
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
 }
 
 /// Finds runtime uses the edge cannot honour.
-pub(crate) fn analyze(program: &Program, source: SourceText<'_>, bindings: &ModuleBindings) -> Vec<Diagnostic> {
+pub(crate) fn analyze(
+    program: &Program,
+    source: SourceText<'_>,
+    bindings: &ModuleBindings,
+) -> Vec<Diagnostic> {
     let mut finder = UsageFinder {
         source,
         bindings,
@@ -53,7 +75,9 @@ impl UsageFinder<'_> {
         match unwrap_expr(callee) {
             Expr::Member(member) => {
                 let module = self.bindings.module_of(&member.obj)?;
-                module_matches(&module).then(|| member_prop_name(&member.prop)).flatten()
+                module_matches(&module)
+                    .then(|| member_prop_name(&member.prop))
+                    .flatten()
             }
             Expr::Ident(ident) => {
                 let (module, export) = self.bindings.export_of(&ident.sym)?;
@@ -63,14 +87,18 @@ impl UsageFinder<'_> {
         }
     }
 
-    fn check_evaluation(&mut self, callee: &Expr, args: &[ExprOrSpread], span: swc_common::Span, is_new: bool) {
-        let non_literal = args.iter().any(|argument| argument.spread.is_some() || !is_literal(&argument.expr));
+    fn check_evaluation(&mut self, callee: &Expr, args: &[ExprOrSpread], span: Span, is_new: bool) {
+        let non_literal = args
+            .iter()
+            .any(|argument| argument.spread.is_some() || !is_literal(&argument.expr));
         let first_non_literal = args
             .first()
             .is_some_and(|argument| argument.spread.is_some() || !is_literal(&argument.expr));
         let evaluator = match ident_name(callee).map(|name| name.as_str()) {
             Some("eval") if !is_new && first_non_literal => Some("eval".to_owned()),
-            Some("Function") if non_literal => Some(if is_new { "new Function" } else { "Function" }.to_owned()),
+            Some("Function") if non_literal => {
+                Some(if is_new { "new Function" } else { "Function" }.to_owned())
+            }
             _ => self
                 .module_function(callee, |module| module == "vm")
                 .filter(|name| VM_EVALUATORS.contains(&name.as_str()) && first_non_literal)
@@ -111,11 +139,19 @@ impl Visit for UsageFinder<'_> {
     fn visit_call_expr(&mut self, call: &CallExpr) {
         if let Callee::Expr(callee) = &call.callee {
             self.check_evaluation(callee, &call.args, call.span, false);
-            if let Some(function) = self.module_function(callee, is_fs_module).filter(|name| is_fs_write(name)) {
+            if let Some(function) = self
+                .module_function(callee, is_fs_module)
+                .filter(|name| is_fs_write(name))
+            {
                 self.diagnostics.push(
-                    Diagnostic::error(codes::FILESYSTEM_WRITE, format!("'{function}' writes to the file system, which the edge does not have"))
-                        .with_label(self.source.range(call.span), "file system write")
-                        .with_help("keep the data in memory, or drop the write"),
+                    Diagnostic::error(
+                        codes::FILESYSTEM_WRITE,
+                        format!(
+                            "'{function}' writes to the file system, which the edge does not have"
+                        ),
+                    )
+                    .with_label(self.source.range(call.span), "file system write")
+                    .with_help("keep the data in memory, or drop the write"),
                 );
             }
         }
@@ -123,7 +159,12 @@ impl Visit for UsageFinder<'_> {
     }
 
     fn visit_new_expr(&mut self, new: &NewExpr) {
-        self.check_evaluation(&new.callee, new.args.as_deref().unwrap_or_default(), new.span, true);
+        self.check_evaluation(
+            &new.callee,
+            new.args.as_deref().unwrap_or_default(),
+            new.span,
+            true,
+        );
         new.visit_children_with(self);
     }
 }
