@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use edgeport_converter::{ConvertOptions, Converted, Converter, FunctionSource};
-use edgeport_runtime::cloudfront::EventType;
+use edgeport_runtime::cloudfront;
 use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
 use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, LoadedFunction, Outcome, Runtime};
 
@@ -119,7 +119,7 @@ impl Case {
     fn run_event(&self, function: &LoadedFunction, event: &Path) -> Result<EventRun, String> {
         let event_json = std::fs::read_to_string(event).map_err(|e| format!("{}: {e}", event.display()))?;
         let parsed: serde_json::Value = serde_json::from_str(&event_json).map_err(|e| format!("{}: {e}", event.display()))?;
-        let event_type = EventType::of_event(&parsed).ok_or_else(|| format!("{}: no config.eventType", event.display()))?;
+        let event_type = cloudfront::event_type_of(&parsed).ok_or_else(|| format!("{}: no config.eventType", event.display()))?;
         let context = LambdaContext::for_function(&self.name, REQUEST_ID);
         let mut instance = function
             .instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS))
@@ -128,19 +128,10 @@ impl Case {
             event_json: &event_json,
             context: &context,
             seed: self.seed,
-            deadline_ms: DEFAULT_FIXED_NOW_MS + timeout_ms(event_type),
+            deadline_ms: DEFAULT_FIXED_NOW_MS + event_type.timeout_ms(),
         };
         let outcome = instance.invoke(&invocation).map_err(|e| format!("{}: {e}", event.display()))?;
         Ok(EventRun { event: event.to_path_buf(), outcome: outcome.normalized() })
-    }
-}
-
-/// Lambda@Edge's function timeout for a trigger, as the reference harness applies it.
-pub fn timeout_ms(event_type: EventType) -> u64 {
-    if event_type.is_viewer() {
-        5_000
-    } else {
-        30_000
     }
 }
 

@@ -6,104 +6,16 @@
 //! it broke. A valid result is returned with the `key` of every header filled in, as CloudFront
 //! does before using it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::invocation::Outcome;
 
-/// The four Lambda@Edge triggers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EventType {
-    /// Before the cache, on every request.
-    ViewerRequest,
-    /// On a cache miss, before the origin.
-    OriginRequest,
-    /// On a cache miss, after the origin answered.
-    OriginResponse,
-    /// Before the answer goes back to the viewer.
-    ViewerResponse,
-}
+pub use edgeport_contract::EventType;
 
-impl EventType {
-    /// All four, in the order they run.
-    pub const ALL: [EventType; 4] =
-        [EventType::ViewerRequest, EventType::OriginRequest, EventType::OriginResponse, EventType::ViewerResponse];
-
-    /// The name used in events (`config.eventType`) and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::ViewerRequest => "viewer-request",
-            EventType::OriginRequest => "origin-request",
-            EventType::OriginResponse => "origin-response",
-            EventType::ViewerResponse => "viewer-response",
-        }
-    }
-
-    /// True for the two request triggers.
-    pub fn is_request(self) -> bool {
-        matches!(self, EventType::ViewerRequest | EventType::OriginRequest)
-    }
-
-    /// True for the viewer-facing triggers, which have the tighter limits.
-    pub fn is_viewer(self) -> bool {
-        matches!(self, EventType::ViewerRequest | EventType::ViewerResponse)
-    }
-
-    /// Largest generated response (headers and body) CloudFront accepts from this trigger.
-    pub fn max_generated_response(self) -> usize {
-        if self.is_viewer() {
-            40 * 1024
-        } else {
-            1024 * 1024
-        }
-    }
-
-    /// Headers the function may not add, remove or change on this trigger.
-    fn read_only_headers(self) -> &'static [&'static str] {
-        match self {
-            EventType::ViewerRequest => &["content-length", "host", "transfer-encoding", "via"],
-            EventType::OriginRequest => &[
-                "accept-encoding",
-                "content-length",
-                "host",
-                "if-modified-since",
-                "if-none-match",
-                "if-range",
-                "if-unmodified-since",
-                "range",
-                "transfer-encoding",
-                "via",
-            ],
-            EventType::OriginResponse => &["transfer-encoding", "via"],
-            EventType::ViewerResponse => &["content-encoding", "content-length", "transfer-encoding", "warning", "via"],
-        }
-    }
-
-    /// The event type of a Lambda@Edge event (`Records[0].cf.config.eventType`).
-    pub fn of_event(event: &Value) -> Option<EventType> {
-        event.pointer("/Records/0/cf/config/eventType")?.as_str()?.parse().ok()
-    }
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventType {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        EventType::ALL
-            .into_iter()
-            .find(|event_type| event_type.as_str() == text)
-            .ok_or_else(|| format!("unknown event type '{text}' (expected viewer-request, origin-request, origin-response or viewer-response)"))
-    }
+/// The event type of a Lambda@Edge event (`Records[0].cf.config.eventType`).
+pub fn event_type_of(event: &Value) -> Option<EventType> {
+    event.pointer("/Records/0/cf/config/eventType")?.as_str()?.parse().ok()
 }
 
 /// What CloudFront does next.

@@ -40,7 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let event_json = std::fs::read_to_string(&args.event).with_context(|| format!("reading {}", args.event.display()))?;
     let event: serde_json::Value = serde_json::from_str(&event_json)
         .with_context(|| format!("{} is not valid JSON; an event is a Lambda@Edge event object", args.event.display()))?;
-    let event_type = match args.event_type.or_else(|| EventType::of_event(&event)) {
+    let event_type = match args.event_type.or_else(|| cloudfront::event_type_of(&event)) {
         Some(event_type) => event_type,
         None => bail!(
             "{} has no Records[0].cf.config.eventType; pass --event-type viewer-request|origin-request|origin-response|viewer-response",
@@ -61,8 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let seed = args.seed.unwrap_or_else(random_seed);
     let mut instance = function.instantiate(InstanceOptions { clock, entropy: Entropy::Os })?;
     let context = LambdaContext::for_function(&metadata.name, &request_id(&event));
-    let timeout_ms = if event_type.is_viewer() { 5_000 } else { 30_000 };
-    let invocation = Invocation { event_json: &event_json, context: &context, seed, deadline_ms: now_ms + timeout_ms };
+    let invocation = Invocation { event_json: &event_json, context: &context, seed, deadline_ms: now_ms + event_type.timeout_ms() };
     let outcome = instance.invoke(&invocation)?;
     relay_logs(&mut instance)?;
 

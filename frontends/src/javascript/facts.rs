@@ -184,19 +184,8 @@ pub enum NondeterminismKind {
     CryptoGetRandomValues,
 }
 
-/// A CloudFront trigger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EventType {
-    /// Before the cache, on every request.
-    ViewerRequest,
-    /// On a cache miss, before the origin.
-    OriginRequest,
-    /// On a cache miss, after the origin.
-    OriginResponse,
-    /// Before the response goes back to the viewer.
-    ViewerResponse,
-}
+/// A CloudFront trigger (the contract crate's, shared with the runtime).
+pub use edgeport_contract::EventType;
 
 /// A literal compared with a request field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -267,16 +256,4 @@ pub enum ComparedLiteral {
         /// The strings, in source order.
         values: Vec<String>,
     },
-}
-
-impl EventType {
-    /// The trigger's name as CloudFront spells it (`config.eventType`), e.g. `viewer-request`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::ViewerRequest => "viewer-request",
-            EventType::OriginRequest => "origin-request",
-            EventType::OriginResponse => "origin-response",
-            EventType::ViewerResponse => "viewer-response",
-        }
-    }
 }
