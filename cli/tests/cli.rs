@@ -33,25 +33,26 @@ fn path(dir: &tempfile::TempDir, rest: &str) -> PathBuf {
 
 const GOOD: &str = "exports.handler = async (event) => {\n  const request = event.Records[0].cf.request;\n  request.uri = '/index.html';\n  return request;\n};\n";
 
+/// Converts one function that must fail; returns its stderr after checking the exit code.
+fn failed_conversion(name: &str, source: &str) -> (String, String) {
+    let dir = functions(&[(name, source)]);
+    let out = path(&dir, "dist");
+    let output = edgeport(&["convert", path(&dir, name).to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    (text(&output.stderr), text(&output.stdout))
+}
+
 #[test]
 fn syntax_error_is_a_located_diagnostic_and_exit_1() {
-    let dir = functions(&[("broken", "exports.handler = async (event) => {\n  return event.;\n};\n")]);
-    let out = path(&dir, "dist");
-    let output = edgeport(&["convert", path(&dir, "broken").to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
-    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
-    let stderr = text(&output.stderr);
+    let (stderr, stdout) = failed_conversion("broken", "exports.handler = async (event) => {\n  return event.;\n};\n");
     assert!(stderr.contains("EP0001"), "{stderr}");
     assert!(stderr.contains("index.js:2:"), "diagnostic names file:line:col: {stderr}");
-    assert!(text(&output.stdout).contains("FAILED"));
+    assert!(stdout.contains("FAILED"));
 }
 
 #[test]
 fn missing_handler_is_a_diagnostic_naming_the_file() {
-    let dir = functions(&[("nohandler", "exports.main = async () => ({ status: '200' });\n")]);
-    let out = path(&dir, "dist");
-    let output = edgeport(&["convert", path(&dir, "nohandler").to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = text(&output.stderr);
+    let (stderr, _) = failed_conversion("nohandler", "exports.main = async () => ({ status: '200' });\n");
     assert!(stderr.contains("EP0002"), "{stderr}");
     assert!(stderr.contains("index.js:1:1"), "{stderr}");
 }
@@ -59,11 +60,7 @@ fn missing_handler_is_a_diagnostic_naming_the_file() {
 #[test]
 fn unsupported_api_is_a_diagnostic_with_its_location() {
     let source = "const cp = require('child_process');\nexports.handler = async (event) => {\n  cp.execSync('ls');\n  return event.Records[0].cf.request;\n};\n";
-    let dir = functions(&[("shell", source)]);
-    let out = path(&dir, "dist");
-    let output = edgeport(&["convert", path(&dir, "shell").to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = text(&output.stderr);
+    let (stderr, _) = failed_conversion("shell", source);
     assert!(stderr.contains("EP0101"), "{stderr}");
     assert!(stderr.contains("index.js:1:"), "{stderr}");
 }
