@@ -107,13 +107,10 @@ impl Converter {
             .map_err(|source| ConvertError::Read { path: function.path.clone(), source })?;
         let file = SourceFile { name: function.display_path(), text: String::from_utf8_lossy(&text).into_owned() };
         let analysis = javascript::analyze(&file, &javascript::Options { handler: options.handler.clone() });
-        let has_errors = analysis.has_errors();
-        let (facts, lowered, handler) = match (analysis.facts, analysis.lowered) {
-            (Some(facts), Some(lowered)) if !has_errors => match facts.handler.as_ref().map(|h| h.name.clone()) {
-                Some(handler) => (facts, lowered, handler),
-                None => return Err(ConvertError::Diagnostics { file, diagnostics: analysis.diagnostics }),
-            },
-            _ => return Err(ConvertError::Diagnostics { file, diagnostics: analysis.diagnostics }),
+        let convertible = if analysis.has_errors() { None } else { analysis.facts.zip(analysis.lowered) };
+        let handler = convertible.as_ref().and_then(|(facts, _)| facts.handler.as_ref()).map(|h| h.name.clone());
+        let (Some((facts, lowered)), Some(handler)) = (convertible, handler) else {
+            return Err(ConvertError::Diagnostics { file, diagnostics: analysis.diagnostics });
         };
         let warnings = analysis.diagnostics;
         let filename = function.engine_filename();
@@ -126,11 +123,8 @@ impl Converter {
             Err(other) => return Err(engine_error(other)),
         };
 
-        let event_types: Vec<String> = if options.event_types.is_empty() {
-            facts.event_types.iter().map(|t| t.as_str().to_string()).collect()
-        } else {
-            options.event_types.iter().map(|t| t.as_str().to_string()).collect()
-        };
+        let attached = if options.event_types.is_empty() { &facts.event_types } else { &options.event_types };
+        let event_types = attached.iter().map(|t| t.as_str().to_string()).collect();
         let metadata = Metadata {
             format_version: FORMAT_VERSION,
             name: function.name.clone(),
