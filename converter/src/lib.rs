@@ -55,7 +55,7 @@ pub enum ConvertError {
 }
 
 /// Per-function choices.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConvertOptions {
     /// Handler export name; the frontend's detection when `None`.
     pub handler: Option<String>,
@@ -63,6 +63,19 @@ pub struct ConvertOptions {
     pub event_types: Vec<EventType>,
     /// Build without a pre-initialised snapshot (for comparison; slower cold start).
     pub no_snapshot: bool,
+    /// How long the module's top-level code may run at conversion before it is stopped.
+    pub init_timeout: std::time::Duration,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            handler: None,
+            event_types: Vec::new(),
+            no_snapshot: false,
+            init_timeout: edgeport_runtime::INIT_TIMEOUT,
+        }
+    }
 }
 
 /// A converted function, not yet written anywhere.
@@ -143,6 +156,7 @@ impl Converter {
         // with or without a snapshot.
         let mut instance = self.engine.instantiate(snapshot_options()).map_err(engine_error)?;
         instance.init().map_err(engine_error)?;
+        instance.set_budget(options.init_timeout).map_err(engine_error)?;
         match instance.load(&handler, &filename, &bytecode) {
             Ok(()) => {}
             Err(RuntimeError::Guest(error)) => {

@@ -130,3 +130,28 @@ fn a_provisioned_sandbox_starts_the_function_like_a_fresh_instance() {
     let mut provisioned = function.instantiate_in(function.sandbox(options).expect("sandbox")).expect("instantiates");
     assert_eq!(fresh.invoke(&invocation).expect("fresh"), provisioned.invoke(&invocation).expect("provisioned"));
 }
+
+#[test]
+fn top_level_code_that_never_ends_is_stopped_at_the_init_timeout() {
+    let options = ConvertOptions { init_timeout: std::time::Duration::from_millis(200), ..ConvertOptions::default() };
+    let error = convert("while (true) {}\nexports.handler = async () => 1;\n", &options).expect_err("never finishes");
+    let ConvertError::Diagnostics { diagnostics, .. } = error else { panic!("expected diagnostics") };
+    let diagnostic = diagnostics.iter().find(|d| d.code == "EP0006").expect("EP0006");
+    assert!(diagnostic.message.contains("Runtime.InitTimeout"), "{}", diagnostic.message);
+}
+
+#[test]
+fn a_handler_that_loops_forever_times_out_and_the_instance_serves_the_next_event() {
+    let source = "exports.handler = async (event) => {\n  const request = event.Records[0].cf.request;\n  while (request.uri === '/loop') {}\n  return request;\n};\n";
+    let converted = convert(source, &ConvertOptions::default()).expect("converts");
+    let function = runtime().load_bytes(converted.wasm.clone()).expect("loads");
+    let mut instance = function.instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS)).expect("instantiates");
+    let context = LambdaContext::for_function("test", "id");
+    let looping = EVENT.replace("\"/a\"", "\"/loop\"");
+    let invocation = Invocation { event_json: &looping, context: &context, seed: 3, deadline_ms: DEFAULT_FIXED_NOW_MS + 300 };
+    let outcome = instance.invoke(&invocation).expect("invokes");
+    assert_eq!(outcome, Outcome::Timeout { reason: "task timed out after 300 ms".into() });
+    let invocation = Invocation { event_json: EVENT, ..invocation };
+    let Outcome::Result { value } = instance.invoke(&invocation).expect("invokes") else { panic!("expected a result") };
+    assert_eq!(value["uri"], "/a");
+}

@@ -208,8 +208,23 @@ impl Instance {
         self.call("edgeport_load", &input).map(drop)
     }
 
-    /// Runs the handler on one event.
+    /// Limits the wall-clock time of the next `load` or `invoke`; past it the engine stops the
+    /// script (an `invoke` then returns [`Outcome::Timeout`]). `invoke` sets it from the
+    /// invocation's deadline itself.
+    pub fn set_budget(&mut self, budget: std::time::Duration) -> Result<(), RuntimeError> {
+        let millis = u32::try_from(budget.as_millis()).unwrap_or(u32::MAX).max(1);
+        let set_budget: TypedFunction<u32, ()> = self
+            .instance
+            .exports
+            .get_typed_function(&self.store, "edgeport_set_budget")
+            .map_err(|e| RuntimeError::Engine(format!("edgeport_set_budget: {e}")))?;
+        set_budget.call(&mut self.store, millis).map_err(|e| RuntimeError::Engine(format!("edgeport_set_budget: {e}")))
+    }
+
+    /// Runs the handler on one event, stopping it at the invocation's deadline.
     pub fn invoke(&mut self, invocation: &Invocation<'_>) -> Result<Outcome, RuntimeError> {
+        let now = self.env.as_ref(&self.store).clock.now_ms();
+        self.set_budget(std::time::Duration::from_millis(invocation.deadline_ms.saturating_sub(now)))?;
         let with_context = !self.last_context.as_ref().is_some_and(|last| last.same_function(invocation.context));
         let invoke = self.invoke.clone();
         let output = self.call_function(&invoke, "edgeport_invoke", invocation.envelope(with_context).as_bytes())?;

@@ -24,6 +24,9 @@ use module_cache::ModuleCache;
 /// compiled-code cache key because serialized code is only valid for the same wasmer.
 pub const WASMER_VERSION: &str = "7.4.2";
 
+/// How long a module's top-level code may run when it is loaded (Lambda's init phase limit).
+pub const INIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Errors of the runtime itself (not of the handler, which become [`Outcome`]s).
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -211,6 +214,7 @@ impl LoadedFunction {
                     RuntimeError::Engine("artifact has neither a snapshot nor bytecode; convert it again".into())
                 })?;
                 instance.init()?;
+                instance.set_budget(INIT_TIMEOUT)?;
                 instance.load(&metadata.handler, &metadata.filename, bytecode)?;
             }
         }

@@ -38,7 +38,12 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let functions = discover::discover(&args.path)?;
     let runtime = super::runtime();
     let mut converter = Converter::new(&runtime).context("preparing the JavaScript engine")?;
-    let options = ConvertOptions { handler: args.handler, event_types: args.event_types, no_snapshot: args.no_snapshot };
+    let options = ConvertOptions {
+        handler: args.handler,
+        event_types: args.event_types,
+        no_snapshot: args.no_snapshot,
+        ..ConvertOptions::default()
+    };
     let mut stderr = std::io::stderr().lock();
     let mut index = Vec::with_capacity(functions.len());
     let mut rows = Vec::with_capacity(functions.len());

@@ -12,7 +12,7 @@
 //! Errors are JSON objects `{"errorType", "errorMessage", "trace"}` written to the output.
 //! The host never sees a trap for a JavaScript error; a trap means the engine itself failed.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ffi::CString;
 
 use javy::quickjs::{qjs, Ctx, Function, Object, Value};
@@ -39,6 +39,13 @@ const GC_THRESHOLD: usize = 4 * 1024 * 1024;
 
 thread_local! {
     static RUNTIME: OnceCell<Runtime> = const { OnceCell::new() };
+    /// When the current operation must stop, in monotonic nanoseconds (0: no limit). A plain
+    /// integer, reset after every operation, so that no clock reading ends up in a snapshot.
+    static DEADLINE_NS: Cell<u64> = const { Cell::new(0) };
+    /// The budget given to the current operation, in milliseconds.
+    static BUDGET_MS: Cell<u32> = const { Cell::new(0) };
+    /// Whether the interrupt handler stopped the current operation.
+    static INTERRUPTED: Cell<bool> = const { Cell::new(false) };
     static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
@@ -51,6 +58,51 @@ pub extern "C" fn input_reserve(len: u32) -> *mut u8 {
         input.resize(len as usize, 0);
         input.as_mut_ptr()
     })
+}
+
+/// Limits the next operation (`edgeport_load` or `edgeport_invoke`) to `millis` of wall-clock
+/// time on the monotonic clock; 0 removes the limit. A script still running then is stopped by
+/// QuickJS's interrupt handler with an uncatchable error, as Lambda stops a function at its
+/// timeout.
+#[export_name = "edgeport_set_budget"]
+pub extern "C" fn set_budget(millis: u32) {
+    let deadline = if millis == 0 { 0 } else { monotonic_ns() + u64::from(millis) * 1_000_000 };
+    DEADLINE_NS.with(|cell| cell.set(deadline));
+    BUDGET_MS.with(|cell| cell.set(millis));
+    INTERRUPTED.with(|cell| cell.set(false));
+}
+
+/// Forgets the budget once an operation is over.
+fn clear_budget() {
+    set_budget(0);
+}
+
+#[link(wasm_import_module = "wasi_snapshot_preview1")]
+unsafe extern "C" {
+    #[link_name = "clock_time_get"]
+    fn wasi_clock_time_get(clock: u32, precision: u64, time: *mut u64) -> u32;
+}
+
+/// The host's monotonic clock (WASI clock 1), which a frozen `Date` clock does not affect.
+fn monotonic_ns() -> u64 {
+    let mut now = 0u64;
+    // SAFETY: `now` is a valid place for the u64 the call writes.
+    let errno = unsafe { wasi_clock_time_get(1, 1, &mut now) };
+    if errno == 0 {
+        now
+    } else {
+        0
+    }
+}
+
+/// QuickJS asks this every few thousand instructions whether to stop.
+unsafe extern "C" fn interrupt(_runtime: *mut qjs::JSRuntime, _opaque: *mut std::ffi::c_void) -> std::ffi::c_int {
+    let deadline = DEADLINE_NS.with(Cell::get);
+    let expired = deadline != 0 && monotonic_ns() >= deadline;
+    if expired {
+        INTERRUPTED.with(|cell| cell.set(true));
+    }
+    std::ffi::c_int::from(expired)
 }
 
 /// Where the last operation's output starts.
@@ -86,7 +138,11 @@ pub extern "C" fn init() -> u32 {
         let result = result.and_then(|()| eval_script(&ctx, "globalThis.__edgeport.installGlobals();", "edgeport:init"));
         let raw = ctx.as_raw().as_ptr();
         // SAFETY: the runtime outlives the context; the tracker is a plain function.
-        unsafe { qjs::JS_SetHostPromiseRejectionTracker(qjs::JS_GetRuntime(raw), Some(track_rejection), std::ptr::null_mut()) };
+        unsafe {
+            let runtime = qjs::JS_GetRuntime(raw);
+            qjs::JS_SetHostPromiseRejectionTracker(runtime, Some(track_rejection), std::ptr::null_mut());
+            qjs::JS_SetInterruptHandler(runtime, Some(interrupt), std::ptr::null_mut());
+        }
         store(result.map(|()| Vec::new()))
     });
     // A second init is a host bug; keeping the first runtime is the safe answer.
@@ -165,9 +221,16 @@ pub extern "C" fn load() -> u32 {
             ctx.globals().get::<_, Value>("__edgeport_wrapper").map_err(|e| js_error(ctx, e))?
         };
         let _ = ctx.globals().remove("__edgeport_wrapper");
-        call_shim::<_, ()>(ctx, "load", (wrapper, filename, handler))?;
-        drain_jobs(ctx);
-        Ok(Vec::new())
+        let loaded = call_shim::<_, ()>(ctx, "load", (wrapper, filename, handler));
+        if loaded.is_ok() {
+            drain_jobs(ctx);
+        }
+        if INTERRUPTED.with(Cell::get) {
+            let _ = ctx.catch();
+            let budget = BUDGET_MS.with(Cell::get);
+            return Err(error_json("Runtime.InitTimeout", &format!("the top-level code ran longer than {budget} ms")));
+        }
+        loaded.map(|()| Vec::new())
     })
 }
 
@@ -178,8 +241,17 @@ pub extern "C" fn invoke() -> u32 {
     let input = INPUT.with_borrow_mut(std::mem::take);
     with_context(|ctx| {
         let envelope = std::str::from_utf8(&input).map_err(|_| "the envelope is not UTF-8".to_string())?;
-        call_shim::<_, ()>(ctx, "invoke", (envelope,))?;
-        drain_jobs(ctx);
+        let started = call_shim::<_, ()>(ctx, "invoke", (envelope,));
+        if started.is_ok() {
+            drain_jobs(ctx);
+        }
+        // Stopped by the budget: the shim's state is abandoned, as Lambda abandons a timed-out
+        // invocation; the next invocation starts afresh.
+        if INTERRUPTED.with(Cell::get) {
+            let _ = ctx.catch();
+            return Ok(timeout_outcome().into_bytes());
+        }
+        started?;
         let outcome: String = call_shim(ctx, "outcome", ())?;
         Ok(outcome.into_bytes())
     })
@@ -190,6 +262,7 @@ fn with_context(op: impl FnOnce(&Ctx<'_>) -> Result<Vec<u8>, String>) -> u32 {
     RUNTIME.with(|cell| match cell.get() {
         Some(runtime) => runtime.context().with(|ctx| {
             let result = op(&ctx);
+            clear_budget();
             store(result)
         }),
         None => fail_with_message("EngineError", "edgeport_init was not called"),
@@ -275,6 +348,12 @@ fn describe_exception(ctx: &Ctx<'_>) -> String {
             error_json("Error", &message)
         }
     }
+}
+
+/// The outcome of an invocation the budget stopped, worded like the reference harness's.
+fn timeout_outcome() -> String {
+    let budget = BUDGET_MS.with(Cell::get);
+    format!("{{\"kind\":\"timeout\",\"reason\":\"task timed out after {budget} ms\"}}")
 }
 
 fn error_json(error_type: &str, message: &str) -> String {
