@@ -291,6 +291,14 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Blanks the `?` of an optional destructuring pattern, which sits before its type
+    /// annotation, or at its end when it has none.
+    fn blank_optional_marker(&mut self, pattern: Span, type_ann: Option<&TsTypeAnn>) {
+        let before = type_ann.map_or(pattern.hi, |annotation| annotation.span.lo);
+        let offset = self.source.offset(before);
+        self.blank_char_before(offset, '?');
+    }
+
     /// Blanks `character` when it is the last non-blank character before `offset`.
     fn blank_char_before(&mut self, offset: usize, character: char) {
         let Some(before) = self.source.text().get(..offset) else {
@@ -699,24 +707,14 @@ impl Visit for Lowerer<'_> {
 
     fn visit_object_pat(&mut self, pat: &ObjectPat) {
         if pat.optional {
-            let before = pat
-                .type_ann
-                .as_ref()
-                .map_or(pat.span.hi, |annotation| annotation.span.lo);
-            let offset = self.source.offset(before);
-            self.blank_char_before(offset, '?');
+            self.blank_optional_marker(pat.span, pat.type_ann.as_deref());
         }
         pat.visit_children_with(self);
     }
 
     fn visit_array_pat(&mut self, pat: &ArrayPat) {
         if pat.optional {
-            let before = pat
-                .type_ann
-                .as_ref()
-                .map_or(pat.span.hi, |annotation| annotation.span.lo);
-            let offset = self.source.offset(before);
-            self.blank_char_before(offset, '?');
+            self.blank_optional_marker(pat.span, pat.type_ann.as_deref());
         }
         pat.visit_children_with(self);
     }
