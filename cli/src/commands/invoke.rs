@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use edgeport_converter::output::ARTIFACT_FILE;
 use edgeport_runtime::cloudfront::{self, Decision, EventType};
-use edgeport_runtime::wasi::{Clock, Entropy};
+use edgeport_runtime::wasi::Clock;
 use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, Outcome};
 
 use crate::Status;
@@ -54,12 +54,13 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if !metadata.event_types.iter().any(|t| t == event_type.as_str()) {
         eprintln!("warning: {} is attached to {}, not {event_type}", metadata.name, metadata.event_types.join(", "));
     }
-    let (clock, now_ms) = match args.now {
-        Some(unix_ms) => (Clock::Fixed { unix_ms }, unix_ms),
-        None => (Clock::System, Clock::System.now_ms()),
+    let options = match args.now {
+        Some(unix_ms) => InstanceOptions { clock: Clock::Fixed { unix_ms }, ..InstanceOptions::live() },
+        None => InstanceOptions::live(),
     };
+    let now_ms = options.clock.now_ms();
     let seed = args.seed.unwrap_or_else(random_seed);
-    let mut instance = function.instantiate(InstanceOptions { clock, entropy: Entropy::Os })?;
+    let mut instance = function.instantiate(options)?;
     let context = LambdaContext::for_function(&metadata.name, &request_id(&event));
     let invocation = Invocation { event_json: &event_json, context: &context, seed, deadline_ms: now_ms + event_type.timeout_ms() };
     let outcome = instance.invoke(&invocation)?;
