@@ -9,6 +9,9 @@
 //!    `edgeport_invoke`); it returns [`STATUS_OK`] or [`STATUS_ERROR`].
 //! 3. The host reads the answer at `edgeport_output_ptr()` / `edgeport_output_len()`.
 //!
+//! `edgeport_set_budget(ms)` before `edgeport_load` or `edgeport_invoke` bounds its wall-clock
+//! time; QuickJS's interrupt handler stops a script that overruns it.
+//!
 //! Errors are JSON objects `{"errorType", "errorMessage", "trace"}` written to the output.
 //! The host never sees a trap for a JavaScript error; a trap means the engine itself failed.
 
