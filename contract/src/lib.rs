@@ -116,7 +116,8 @@ mod tests {
             assert_eq!(event_type.as_str().parse::<EventType>(), Ok(event_type));
             assert_eq!(event_type.to_string(), event_type.as_str());
         }
-        assert!("viewer_request".parse::<EventType>().unwrap_err().contains("viewer-request"));
+        let error = "viewer_request".parse::<EventType>().expect_err("underscores are not the contract's spelling");
+        assert!(error.contains("viewer-request"));
     }
 
     #[test]
