@@ -107,12 +107,19 @@ impl Runtime {
     pub fn load_bytes(&self, bytes: impl Into<Bytes>) -> Result<LoadedFunction, RuntimeError> {
         let bytes = bytes.into();
         let parsed = artifact::parse(bytes.as_ref())?;
-        let code_hash = match &parsed.metadata {
-            Some(metadata) => metadata.code_hash.clone(),
-            None => artifact::sha256_hex(&artifact::engine_code(bytes.as_ref())?),
-        };
         let wasm = bytes.as_ref();
-        let module = self.cache.get_or_compile(&self.engine, &code_hash, || artifact::engine_code(wasm))?;
+        // An artifact names its engine code; a bare engine module is hashed here, once.
+        let (code_hash, code) = match &parsed.metadata {
+            Some(metadata) => (metadata.code_hash.clone(), None),
+            None => {
+                let code = artifact::engine_code(wasm)?;
+                (artifact::sha256_hex(&code), Some(code))
+            }
+        };
+        let module = self.cache.get_or_compile(&self.engine, &code_hash, || match code {
+            Some(code) => Ok(code),
+            None => artifact::engine_code(wasm),
+        })?;
         let within = |slice: &[u8]| {
             let start = slice.as_ptr() as usize - wasm.as_ptr() as usize;
             start..start + slice.len()
