@@ -98,9 +98,9 @@ impl Case {
         self.dir.join("expected").join(event.file_name().unwrap_or_default())
     }
 
-    /// Converts the case's function.
-    pub fn convert(&self, converter: &mut Converter) -> Result<Converted, String> {
-        let options = ConvertOptions { handler: Some(self.export.clone()), ..ConvertOptions::default() };
+    /// Converts the case's function, with its snapshot or (`no_snapshot`) without.
+    pub fn convert(&self, converter: &mut Converter, no_snapshot: bool) -> Result<Converted, String> {
+        let options = ConvertOptions { handler: Some(self.export.clone()), no_snapshot, ..ConvertOptions::default() };
         converter.convert(&self.function, &options).map_err(|error| match error {
             edgeport_converter::ConvertError::Diagnostics { file, diagnostics } => {
                 diagnostics.iter().map(|d| d.render(&file)).collect::<Vec<_>>().join("\n")

@@ -30,13 +30,13 @@ thread_local! {
     static CONVERTER: RefCell<Option<Converter>> = const { RefCell::new(None) };
 }
 
-fn convert(case: &Case) -> Result<edgeport_converter::Converted, String> {
+fn convert(case: &Case, no_snapshot: bool) -> Result<edgeport_converter::Converted, String> {
     CONVERTER.with_borrow_mut(|converter| {
         let converter = match converter {
             Some(converter) => converter,
             None => converter.insert(Converter::new(runtime()).map_err(|e| e.to_string())?),
         };
-        case.convert(converter)
+        case.convert(converter, no_snapshot)
     })
 }
 
@@ -58,10 +58,15 @@ fn check(case: &Case) -> Result<(), Failed> {
     if std::env::var_os("EDGEPORT_BLESS").is_some() {
         bless(case)?;
     }
-    let converted = convert(case)?;
-    let runs = case.run_converted(runtime(), &converted)?;
+    // Both artifact kinds must answer like node: the snapshot (what ships) and the plain module
+    // that loads the handler at instantiation (what the snapshot must be equivalent to).
+    let mut runs = Vec::new();
+    for (kind, no_snapshot) in [("snapshot", false), ("no snapshot", true)] {
+        let converted = convert(case, no_snapshot)?;
+        runs.extend(case.run_converted(runtime(), &converted)?.into_iter().map(|run| (kind, run)));
+    }
     let mut failures = Vec::new();
-    for run in runs {
+    for (kind, run) in runs {
         let expected_path = case.expected_path(&run.event);
         let expected: serde_json::Value = match std::fs::read_to_string(&expected_path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", expected_path.display()))?,
@@ -76,7 +81,7 @@ fn check(case: &Case) -> Result<(), Failed> {
         };
         let actual = serde_json::to_value(&run.outcome).map_err(|e| e.to_string())?;
         if actual != expected {
-            failures.push(format!("{}:\n{}", run.event.display(), json_diff(&expected, &actual)));
+            failures.push(format!("{} ({kind}):\n{}", run.event.display(), json_diff(&expected, &actual)));
         }
     }
     if failures.is_empty() {
