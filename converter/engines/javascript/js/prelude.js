@@ -155,7 +155,7 @@
     this.unhandled = null;
     this.finished = false;
     this.completeInvoked = false;
-    this.waitForEmptyEventLoop = true;
+    this.context = null;
     this.deadline = deadline;
   }
 
@@ -172,7 +172,8 @@
   function callbackBody(state, err, result) {
     state.deferred = null;
     if (err !== undefined && err !== null) post(state, errorOutcome(err));
-    else if (!state.waitForEmptyEventLoop) complete(state, result);
+    // Read when the callback fires, as RIC reads its flag: the handler may have changed it.
+    else if (!state.context.callbackWaitsForEmptyEventLoop) complete(state, result);
     else state.deferred = { result };
   }
 
@@ -209,8 +210,9 @@
     this.finished = true;
   }
 
-  function remainingTimeInMillis() {
-    return this.deadline - Date.now();
+  // One function for every invocation: it answers for the invocation in progress.
+  function getRemainingTimeInMillis() {
+    return invocation === null ? 0 : invocation.deadline - Date.now();
   }
 
   function invoke(envelopeJson) {
@@ -223,9 +225,10 @@
     const context = baseContext;
     const succeed = succeedOnce.bind(state);
     const fail = failOnce.bind(state);
+    // RIC exposes callbackWaitsForEmptyEventLoop through a getter and setter over a variable;
+    // a data property read when the callback fires behaves the same and costs no closures.
     const lambdaContext = {
-      get callbackWaitsForEmptyEventLoop() { return state.waitForEmptyEventLoop; },
-      set callbackWaitsForEmptyEventLoop(value) { state.waitForEmptyEventLoop = value; },
+      callbackWaitsForEmptyEventLoop: true,
       succeed,
       fail,
       done: doneOnce.bind(state),
@@ -238,8 +241,9 @@
       identity: undefined,
       invokedFunctionArn: context.invokedFunctionArn,
       awsRequestId: envelope.awsRequestId,
-      getRemainingTimeInMillis: remainingTimeInMillis.bind(state),
+      getRemainingTimeInMillis,
     };
+    state.context = lambdaContext;
     const callback = callbackOnce.bind(state);
     try {
       const result = handler(envelope.event, lambdaContext, callback);
