@@ -145,6 +145,7 @@ impl Converter {
             filename: filename.clone(),
             handler: handler.clone(),
             event_types,
+            builtins: facts.builtins.clone(),
             source_hash: artifact::sha256_hex(&text),
             engine: JAVASCRIPT_ENGINE_NAME.to_string(),
             edgeport_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -157,7 +158,7 @@ impl Converter {
         let mut instance = self.engine.instantiate(snapshot_options()).map_err(engine_error)?;
         instance.init().map_err(engine_error)?;
         instance.set_budget(options.init_timeout).map_err(engine_error)?;
-        match instance.load(&handler, &filename, &bytecode) {
+        match instance.load(&handler, &filename, &metadata.builtins, &bytecode) {
             Ok(()) => {}
             Err(RuntimeError::Guest(error)) => {
                 return Err(guest_diagnostic(file, warnings, codes::TOP_LEVEL_FAILED, "the module's top-level code failed", &error))

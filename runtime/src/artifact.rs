@@ -42,6 +42,9 @@ pub struct Metadata {
     pub handler: String,
     /// CloudFront event types the function is attached to.
     pub event_types: Vec<String>,
+    /// Node built-ins the handler uses; the engine loads them before the handler's code.
+    #[serde(default)]
+    pub builtins: Vec<String>,
     /// SHA-256 of the handler source, hex.
     pub source_hash: String,
     /// Engine that runs the function, e.g. `quickjs (javy 8.1.0)`.

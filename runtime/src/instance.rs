@@ -197,13 +197,15 @@ impl Instance {
         self.call("edgeport_compile", &input)
     }
 
-    /// Runs a compiled module's top-level code and resolves its handler export.
-    pub fn load(&mut self, handler: &str, filename: &str, bytecode: &[u8]) -> Result<(), RuntimeError> {
-        let mut input = Vec::with_capacity(handler.len() + filename.len() + 2 + bytecode.len());
-        input.extend_from_slice(handler.as_bytes());
-        input.push(0);
-        input.extend_from_slice(filename.as_bytes());
-        input.push(0);
+    /// Runs a compiled module's top-level code and resolves its handler export, after loading
+    /// the `builtins` it uses (so that a snapshot taken next contains them).
+    pub fn load(&mut self, handler: &str, filename: &str, builtins: &[String], bytecode: &[u8]) -> Result<(), RuntimeError> {
+        let preload = builtins.join(",");
+        let mut input = Vec::with_capacity(handler.len() + filename.len() + preload.len() + 3 + bytecode.len());
+        for part in [handler.as_bytes(), filename.as_bytes(), preload.as_bytes()] {
+            input.extend_from_slice(part);
+            input.push(0);
+        }
         input.extend_from_slice(bytecode);
         self.call("edgeport_load", &input).map(drop)
     }

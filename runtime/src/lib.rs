@@ -222,7 +222,7 @@ impl LoadedFunction {
                 })?;
                 instance.init()?;
                 instance.set_budget(INIT_TIMEOUT)?;
-                instance.load(&metadata.handler, &metadata.filename, bytecode)?;
+                instance.load(&metadata.handler, &metadata.filename, &metadata.builtins, bytecode)?;
             }
         }
         Ok(instance)

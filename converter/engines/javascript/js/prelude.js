@@ -29,10 +29,17 @@
   // The invocation in progress: its answers and the rejections nobody handled yet.
   let invocation = null;
 
+  // Built-in modules are compiled on first require, from sources the engine holds (src/lib.rs):
+  // compiled code is most of a snapshot, and most handlers need few built-ins. The converter
+  // preloads the ones a handler uses, so they are in its snapshot and never compiled per call.
+  const compileBuiltin = globalThis.__edgeport_compileBuiltin;
+  delete globalThis.__edgeport_compileBuiltin;
+
   function requireBuiltin(name) {
     const id = typeof name === 'string' && name.startsWith('node:') ? name.slice(5) : name;
     const cached = cache[id];
     if (cached !== undefined) return cached.exports;
+    if (factories[id] === undefined && typeof id === 'string') compileBuiltin(id);
     const factory = factories[id];
     if (factory === undefined) {
       const error = new Error(`Cannot find module '${name}'`);
@@ -103,7 +110,19 @@
       return random();
     };
     globalThis.global = globalThis;
-    globalThis.Buffer = requireBuiltin('buffer').Buffer;
+    // Node's Buffer global, compiled on first use (see requireBuiltin).
+    Object.defineProperty(globalThis, 'Buffer', {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const { Buffer } = requireBuiltin('buffer');
+        Object.defineProperty(globalThis, 'Buffer', { value: Buffer, writable: true, configurable: true, enumerable: false });
+        return Buffer;
+      },
+      set(value) {
+        Object.defineProperty(globalThis, 'Buffer', { value, writable: true, configurable: true, enumerable: false });
+      },
+    });
     const console = globalThis.console;
     console.info = console.log;
     console.debug = console.log;
@@ -119,7 +138,12 @@
     };
   }
 
-  function load(moduleFunction, filename, exportName) {
+  // `preload`: the built-ins the handler uses (from the frontend's facts), loaded before its
+  // top-level code so that they belong to the snapshot; names the engine lacks are skipped.
+  function load(moduleFunction, filename, exportName, preload) {
+    for (const name of preload) {
+      if (factories[name] !== undefined || compileBuiltin(name)) requireBuiltin(name);
+    }
     const slash = filename.lastIndexOf('/');
     const dirname = slash > 0 ? filename.slice(0, slash) : '.';
     const module = { exports: {}, id: '.', filename, loaded: false, children: [], paths: [] };

@@ -130,15 +130,9 @@ pub extern "C" fn init() -> u32 {
         Err(error) => return fail_with_message("EngineError", &error.to_string()),
     };
     let status = runtime.context().with(|ctx| {
-        let result = eval_script(&ctx, PRELUDE, "edgeport:prelude").and_then(|()| {
-            BUILTINS.iter().try_for_each(|(name, source)| {
-                let wrapped = format!(
-                    "globalThis.__edgeport.defineBuiltin({name:?}, function (exports, require, module) {{\n{source}\n}});"
-                );
-                eval_script(&ctx, &wrapped, name)
-            })
-        });
-        let result = result.and_then(|()| eval_script(&ctx, "globalThis.__edgeport.installGlobals();", "edgeport:init"));
+        let result = register_builtin_compiler(&ctx)
+            .and_then(|()| eval_script(&ctx, PRELUDE, "edgeport:prelude"))
+            .and_then(|()| eval_script(&ctx, "globalThis.__edgeport.installGlobals();", "edgeport:init"));
         let raw = ctx.as_raw().as_ptr();
         // SAFETY: the runtime outlives the context; the tracker is a plain function.
         unsafe {
@@ -153,6 +147,27 @@ pub extern "C" fn init() -> u32 {
         let _ = cell.set(runtime);
     });
     status
+}
+
+/// Gives the prelude `__edgeport_compileBuiltin(name)`: compiles the built-in module `name` and
+/// registers its factory, returning whether the engine has such a module. Sources stay in the
+/// engine's data until a module is first required.
+fn register_builtin_compiler(ctx: &Ctx<'_>) -> Result<(), String> {
+    let compile = javy::quickjs::Function::new(ctx.clone(), |ctx: Ctx<'_>, name: String| -> javy::quickjs::Result<bool> {
+        let Some((name, source)) = BUILTINS.iter().find(|(builtin, _)| *builtin == name) else {
+            return Ok(false);
+        };
+        let wrapped = format!(
+            "globalThis.__edgeport.defineBuiltin({name:?}, function (exports, require, module) {{\n{source}\n}});"
+        );
+        let mut options = javy::quickjs::context::EvalOptions::default();
+        options.strict = false;
+        options.filename = Some(format!("node:{name}"));
+        ctx.eval_with_options::<(), _>(wrapped, options)?;
+        Ok(true)
+    })
+    .map_err(|e| js_error(ctx, e))?;
+    ctx.globals().set("__edgeport_compileBuiltin", compile).map_err(|e| js_error(ctx, e))
 }
 
 /// Compiles a CommonJS script to QuickJS bytecode without running it.
@@ -199,13 +214,16 @@ pub extern "C" fn compile() -> u32 {
 
 /// Loads a compiled module: runs its top-level code and resolves the handler export.
 ///
-/// Input: handler export name, NUL, filename, NUL, bytecode.
+/// Input: handler export name, NUL, filename, NUL, built-ins to preload (comma-separated), NUL,
+/// bytecode.
 #[export_name = "edgeport_load"]
 pub extern "C" fn load() -> u32 {
     let input = INPUT.with_borrow_mut(std::mem::take);
     with_context(|ctx| {
         let (handler, rest) = split_nul(&input)?;
-        let (filename, bytecode) = split_nul(rest)?;
+        let (filename, rest) = split_nul(rest)?;
+        let (preload, bytecode) = split_nul(rest)?;
+        let preload: Vec<&str> = preload.split(',').filter(|name| !name.is_empty()).collect();
         let raw = ctx.as_raw().as_ptr();
         // SAFETY: the bytecode was produced by `edgeport_compile` of this same engine build (the
         // converter embeds both in one artifact); QuickJS validates its header and version.
@@ -224,7 +242,7 @@ pub extern "C" fn load() -> u32 {
             ctx.globals().get::<_, Value>("__edgeport_wrapper").map_err(|e| js_error(ctx, e))?
         };
         let _ = ctx.globals().remove("__edgeport_wrapper");
-        let loaded = call_shim::<_, ()>(ctx, "load", (wrapper, filename, handler));
+        let loaded = call_shim::<_, ()>(ctx, "load", (wrapper, filename, handler, preload));
         if loaded.is_ok() {
             drain_jobs(ctx);
         }
