@@ -183,8 +183,8 @@ pub extern "C" fn compile() -> u32 {
             "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
             String::from_utf8_lossy(source)
         );
-        let source = CString::new(wrapped).map_err(|_| "the script contains a NUL byte".to_string())?;
-        let filename = CString::new(filename).map_err(|_| "bad file name".to_string())?;
+        let source = CString::new(wrapped).map_err(|_| error_json("SyntaxError", "the script contains a NUL byte"))?;
+        let filename = CString::new(filename).map_err(|_| error_json("EngineError", "the file name contains a NUL byte"))?;
         let raw = ctx.as_raw().as_ptr();
         let flags = (qjs::JS_EVAL_TYPE_GLOBAL | qjs::JS_EVAL_FLAG_COMPILE_ONLY) as i32;
         // SAFETY: the context is live for the duration of `with`; `source` is NUL-terminated as
@@ -261,7 +261,7 @@ pub extern "C" fn load() -> u32 {
 pub extern "C" fn invoke() -> u32 {
     let input = INPUT.with_borrow_mut(std::mem::take);
     with_context(|ctx| {
-        let envelope = std::str::from_utf8(&input).map_err(|_| "the envelope is not UTF-8".to_string())?;
+        let envelope = std::str::from_utf8(&input).map_err(|_| error_json("EngineError", "the envelope is not UTF-8"))?;
         let started = call_shim::<_, ()>(ctx, "invoke", (envelope,));
         if started.is_ok() {
             drain_jobs(ctx);
@@ -278,7 +278,8 @@ pub extern "C" fn invoke() -> u32 {
     })
 }
 
-/// Runs `op` in the QuickJS context and stores its output or error.
+/// Runs `op` in the QuickJS context and stores its output or error (always an error JSON object,
+/// which the host parses).
 fn with_context(op: impl FnOnce(&Ctx<'_>) -> Result<Vec<u8>, String>) -> u32 {
     RUNTIME.with(|cell| match cell.get() {
         Some(runtime) => runtime.context().with(|ctx| {
@@ -399,8 +400,11 @@ fn store(result: Result<Vec<u8>, String>) -> u32 {
 }
 
 fn split_nul(bytes: &[u8]) -> Result<(&str, &[u8]), String> {
-    let at = bytes.iter().position(|&b| b == 0).ok_or("malformed input: missing NUL separator")?;
-    let head = std::str::from_utf8(&bytes[..at]).map_err(|_| "malformed input: name is not UTF-8")?;
+    let at = bytes
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(|| error_json("EngineError", "malformed input: missing NUL separator"))?;
+    let head = std::str::from_utf8(&bytes[..at]).map_err(|_| error_json("EngineError", "malformed input: name is not UTF-8"))?;
     Ok((head, &bytes[at + 1..]))
 }
 
