@@ -120,7 +120,8 @@ pub extern "C" fn output_len() -> u32 {
     OUTPUT.with_borrow(|output| output.len() as u32)
 }
 
-/// Creates the QuickJS runtime and evaluates the prelude and the built-in modules.
+/// Creates the QuickJS runtime, evaluates the prelude and installs the globals; built-in
+/// modules are compiled later, on first `require`.
 #[export_name = "edgeport_init"]
 pub extern "C" fn init() -> u32 {
     let mut config = Config::default();
@@ -134,7 +135,8 @@ pub extern "C" fn init() -> u32 {
             .and_then(|()| eval_script(&ctx, PRELUDE, "edgeport:prelude"))
             .and_then(|()| eval_script(&ctx, "globalThis.__edgeport.installGlobals();", "edgeport:init"));
         let raw = ctx.as_raw().as_ptr();
-        // SAFETY: the runtime outlives the context; the tracker is a plain function.
+        // SAFETY: the runtime outlives the context; the rejection tracker and the interrupt
+        // handler are plain functions that only touch the context they are given.
         unsafe {
             let runtime = qjs::JS_GetRuntime(raw);
             qjs::JS_SetHostPromiseRejectionTracker(runtime, Some(track_rejection), std::ptr::null_mut());
@@ -160,10 +162,7 @@ fn register_builtin_compiler(ctx: &Ctx<'_>) -> Result<(), String> {
         let wrapped = format!(
             "globalThis.__edgeport.defineBuiltin({name:?}, function (exports, require, module) {{\n{source}\n}});"
         );
-        let mut options = javy::quickjs::context::EvalOptions::default();
-        options.strict = false;
-        options.filename = Some(format!("node:{name}"));
-        ctx.eval_with_options::<(), _>(wrapped, options)?;
+        ctx.eval_with_options::<(), _>(wrapped, script_options(&format!("node:{name}")))?;
         Ok(true)
     })
     .map_err(|e| js_error(ctx, e))?;
@@ -336,10 +335,16 @@ fn drain_jobs(ctx: &Ctx<'_>) {
 }
 
 fn eval_script(ctx: &Ctx<'_>, source: &str, name: &str) -> Result<(), String> {
+    ctx.eval_with_options::<(), _>(source, script_options(name)).map_err(|e| js_error(ctx, e))
+}
+
+/// How the engine's own scripts are evaluated: sloppy mode, as Node loads CommonJS, under
+/// `filename` so that stack traces name them.
+fn script_options(filename: &str) -> javy::quickjs::context::EvalOptions {
     let mut options = javy::quickjs::context::EvalOptions::default();
     options.strict = false;
-    options.filename = Some(name.to_string());
-    ctx.eval_with_options::<(), _>(source, options).map_err(|e| js_error(ctx, e))
+    options.filename = Some(filename.to_string());
+    options
 }
 
 fn js_error(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
