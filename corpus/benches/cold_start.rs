@@ -14,10 +14,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use edgeport_converter::{output, ConvertOptions, Converter};
-use edgeport_corpus::{corpus_dir, Case, REQUEST_ID};
-use edgeport_runtime::cloudfront;
-use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
-use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, Runtime, RuntimeOptions};
+use edgeport_corpus::{corpus_dir, reference_options, Case};
+use edgeport_runtime::{Runtime, RuntimeOptions};
 
 const COLD_RUNS: usize = 200;
 const WARM_RUNS: usize = 5000;
@@ -95,17 +93,9 @@ fn convert(converter: &mut Converter, case: &Case, no_snapshot: bool, work: &Pat
 }
 
 fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> Measured {
-    let event_json = std::fs::read_to_string(event).expect("event");
-    let parsed: serde_json::Value = serde_json::from_str(&event_json).expect("event JSON");
-    let event_type = cloudfront::event_type_of(&parsed).expect("event type");
-    let context = LambdaContext::for_function(&case.name, REQUEST_ID);
-    let invocation = Invocation {
-        event_json: &event_json,
-        context: &context,
-        seed: case.seed,
-        deadline_ms: DEFAULT_FIXED_NOW_MS + event_type.timeout_ms(),
-    };
-    let options = InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS);
+    let prepared = case.prepare(event).expect("event");
+    let invocation = prepared.invocation();
+    let options = reference_options();
     runtime.load(artifact).expect("load"); // the engine code is compiled or cached by now
 
     let mut cold = Vec::with_capacity(COLD_RUNS);

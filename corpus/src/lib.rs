@@ -117,21 +117,49 @@ impl Case {
     }
 
     fn run_event(&self, function: &LoadedFunction, event: &Path) -> Result<EventRun, String> {
+        let prepared = self.prepare(event)?;
+        let mut instance = function.instantiate(reference_options()).map_err(|e| e.to_string())?;
+        let outcome = instance.invoke(&prepared.invocation()).map_err(|e| format!("{}: {e}", event.display()))?;
+        Ok(EventRun { event: event.to_path_buf(), outcome: outcome.normalized() })
+    }
+
+    /// Reads `event` and sets up its invocation the way the reference harness runs it: this
+    /// case's function name and seed, the harness's request id, the trigger's timeout.
+    pub fn prepare(&self, event: &Path) -> Result<PreparedEvent, String> {
         let event_json = std::fs::read_to_string(event).map_err(|e| format!("{}: {e}", event.display()))?;
         let parsed: serde_json::Value = serde_json::from_str(&event_json).map_err(|e| format!("{}: {e}", event.display()))?;
         let event_type = cloudfront::event_type_of(&parsed).ok_or_else(|| format!("{}: no config.eventType", event.display()))?;
-        let context = LambdaContext::for_function(&self.name, REQUEST_ID);
-        let mut instance = function
-            .instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS))
-            .map_err(|e| e.to_string())?;
-        let invocation = Invocation {
-            event_json: &event_json,
-            context: &context,
+        Ok(PreparedEvent {
+            event_json,
+            context: LambdaContext::for_function(&self.name, REQUEST_ID),
             seed: self.seed,
             deadline_ms: DEFAULT_FIXED_NOW_MS + event_type.timeout_ms(),
-        };
-        let outcome = instance.invoke(&invocation).map_err(|e| format!("{}: {e}", event.display()))?;
-        Ok(EventRun { event: event.to_path_buf(), outcome: outcome.normalized() })
+        })
+    }
+}
+
+/// The instance options the reference harness's run corresponds to: the frozen clock.
+pub fn reference_options() -> InstanceOptions {
+    InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS)
+}
+
+/// An event read from disk with everything its invocation needs.
+#[derive(Debug, Clone)]
+pub struct PreparedEvent {
+    /// The event as JSON text.
+    pub event_json: String,
+    /// The context the harness gives the handler.
+    pub context: LambdaContext,
+    /// The `Math.random` seed.
+    pub seed: u32,
+    /// The deadline on the frozen clock.
+    pub deadline_ms: u64,
+}
+
+impl PreparedEvent {
+    /// The invocation to hand to an instance.
+    pub fn invocation(&self) -> Invocation<'_> {
+        Invocation { event_json: &self.event_json, context: &self.context, seed: self.seed, deadline_ms: self.deadline_ms }
     }
 }
 
