@@ -16,6 +16,7 @@
 //! Invariant: [`analyze`] returns for every input; a panic inside the parser becomes an
 //! `EP0004` diagnostic.
 
+pub mod branches;
 mod erasure;
 mod facts;
 mod handler;
@@ -74,21 +75,23 @@ const ANALYSIS_STACK_BYTES: usize = 256 * 1024 * 1024;
 /// Analyzes one JavaScript or TypeScript file. Never fails and never panics: problems in the
 /// input are diagnostics.
 pub fn analyze(file: &SourceFile, options: &Options) -> Analysis {
+    on_analysis_stack(|| analyze_on_this_thread(file, options)).unwrap_or_else(internal_error)
+}
+
+/// Runs `work` on a thread with [`ANALYSIS_STACK_BYTES`] of stack and returns its result, or
+/// `None` when it panicked.
+fn on_analysis_stack<T: Send>(work: impl Fn() -> T + Sync) -> Option<T> {
     let outcome = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("edgeport-analyze".to_owned())
             .stack_size(ANALYSIS_STACK_BYTES)
-            .spawn_scoped(scope, || analyze_on_this_thread(file, options))
+            .spawn_scoped(scope, &work)
             .map(|thread| thread.join())
     });
     match outcome {
-        Ok(Ok(analysis)) => analysis,
-        Ok(Err(_panic)) => internal_error(),
-        // Without a thread of our own, analyze here; deep nesting may then exhaust the stack.
-        Err(_spawn_error) => {
-            catch_unwind(AssertUnwindSafe(|| analyze_on_this_thread(file, options)))
-                .unwrap_or_else(|_panic| internal_error())
-        }
+        Ok(joined) => joined.ok(),
+        // Without a thread of our own, work here; deep nesting may then exhaust the stack.
+        Err(_spawn_error) => catch_unwind(AssertUnwindSafe(work)).ok(),
     }
 }
 
