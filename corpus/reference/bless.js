@@ -20,7 +20,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const corpusDir = path.resolve(__dirname, '..');
-const harness = path.join(__dirname, 'harness.js');
+const harness = path.join(__dirname, '..', '..', 'difftest', 'reference', 'node', 'harness.js');
 const handlerNames = ['index.js', 'index.mjs', 'index.cjs', 'index.ts'];
 
 function fail(message) {

@@ -1,6 +1,6 @@
 //! One invocation: what goes into the guest (the envelope) and what comes out (the outcome).
 //!
-//! The shapes are shared with the node reference harness (corpus/reference/harness.js), which
+//! The shapes are shared with the node reference harness (difftest/reference/node/ric.js), which
 //! runs the original handler under the same context, seed and clock.
 
 use serde::{Deserialize, Serialize};

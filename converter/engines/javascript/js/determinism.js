@@ -1,6 +1,6 @@
 'use strict';
 // The seeded stand-in for Math.random shared by the engine and the node
-// reference harness (corpus/reference/harness.js).
+// reference harness (difftest/reference/node/ric.js).
 //
 // A handler that calls Math.random (A/B splits, sampling, nonces) can only be
 // compared across engines if both draw the same numbers. Both sides therefore

@@ -3,7 +3,7 @@
 // It reproduces what AWS's Lambda Node.js runtime interface client does around a handler:
 // `handler(event, context, callback)`, a returned thenable settles the invocation, the first of
 // callback / context.succeed / fail / done / promise wins, a synchronous throw is an error.
-// corpus/reference/harness.js does the same on real node; the two must stay in step.
+// difftest/reference/node/ric.js does the same on real node; the two must stay in step.
 //
 // The host talks to it through `globalThis.__edgeport` (see src/lib.rs):
 //   load(moduleFunction, filename, handlerName)  run the module's top level, find the handler
@@ -168,7 +168,7 @@
   }
 
   // One invocation, shaped like RIC's Runtime.handleOnce and CallbackContext (and like
-  // corpus/reference/harness.js, line for line where it matters). Node posts the first
+  // difftest/reference/node/ric.js, line for line where it matters). Node posts the first
   // immediate answer and exits; a callback's answer waits for the event loop to empty.
   //
   // The functions a handler receives are bound to the invocation's state rather than created
