@@ -25,6 +25,8 @@ enum Command {
     Convert(commands::convert::Args),
     /// Run a converted function on one event and print what CloudFront would do.
     Invoke(commands::invoke::Args),
+    /// Run the original and the converted functions on the same events; report differences.
+    Test(commands::test::Args),
     /// Explain a diagnostic code.
     Explain(commands::explain::Args),
 }
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(args) => commands::convert::run(args),
         Command::Invoke(args) => commands::invoke::run(args),
+        Command::Test(args) => commands::test::run(args),
         Command::Explain(args) => commands::explain::run(args),
     };
     match result {

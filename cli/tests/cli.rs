@@ -117,3 +117,62 @@ fn explain_knows_every_code_it_is_asked_about() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("unknown diagnostic code"));
 }
+
+/// A handler whose output depends on `Intl`, which the embedded engine does not implement the
+/// way node does: a real behaviour difference for `edgeport test` to find.
+const LOCALE_DEPENDENT: &str =
+    "exports.handler = async () => ({ status: '200', body: (1234.5).toLocaleString('de-DE') });\n";
+
+#[test]
+fn test_reports_differences_and_conversion_failures_in_every_format() {
+    let dir = functions(&[("same", GOOD), ("locale", LOCALE_DEPENDENT), ("broken", "exports.handler = async (event => {\n")]);
+    let [md, json, xml] = ["report.md", "report.json", "report.xml"].map(|name| path(&dir, name));
+    let output = edgeport(&[
+        "test",
+        dir.path().to_str().expect("utf-8"),
+        "--max-events",
+        "8",
+        "--out",
+        md.to_str().expect("utf-8"),
+        "--out",
+        json.to_str().expect("utf-8"),
+        "--out",
+        xml.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("3 functions"), "{}", text(&output.stderr));
+
+    let markdown = std::fs::read_to_string(&md).expect("markdown report");
+    assert!(markdown.contains("| ✅ same |"), "{markdown}");
+    assert!(markdown.contains("❌ locale"), "{markdown}");
+    assert!(markdown.contains("broken"), "{markdown}");
+    assert!(markdown.contains("-      \"body\": \"1.234,5\""), "the diff shows node's output: {markdown}");
+
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("valid JSON");
+    let status = |name: &str| {
+        report["functions"].as_array().expect("functions").iter().find(|f| f["name"] == name).expect("listed")["status"].clone()
+    };
+    assert_eq!(status("same"), "identical");
+    assert_eq!(status("locale"), "different");
+    assert_eq!(status("broken"), "conversion-failed");
+
+    let junit = std::fs::read_to_string(&xml).expect("junit");
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert!(junit.contains("<testsuite name=\"locale\""), "{junit}");
+    assert!(junit.contains("<failure"), "{junit}");
+    assert!(junit.contains("<error"), "{junit}");
+}
+
+#[test]
+fn test_exits_0_when_nothing_differs_and_2_on_a_bad_git_ref() {
+    let dir = functions(&[("same", GOOD)]);
+    let root = dir.path().to_str().expect("utf-8");
+    let output = edgeport(&["test", root, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(report["functions"][0]["status"], "identical");
+
+    let output = edgeport(&["test", root, "--changed-since", "HEAD~1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("git"), "{}", text(&output.stderr));
+}

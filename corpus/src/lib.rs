@@ -13,7 +13,7 @@ use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
 use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, LoadedFunction, Outcome, Runtime};
 
 /// The request id the reference harness gives every invocation.
-pub const REQUEST_ID: &str = "8f5e2a3c-0000-4000-8000-000000000000";
+pub use edgeport_difftest::runner::REQUEST_ID;
 
 /// The corpus directory of this checkout.
 pub fn corpus_dir() -> PathBuf {
@@ -161,15 +161,4 @@ impl PreparedEvent {
     pub fn invocation(&self) -> Invocation<'_> {
         Invocation { event_json: &self.event_json, context: &self.context, seed: self.seed, deadline_ms: self.deadline_ms }
     }
-}
-
-/// A unified diff of two JSON documents, pretty-printed, for failure messages.
-pub fn json_diff(expected: &serde_json::Value, actual: &serde_json::Value) -> String {
-    let expected = serde_json::to_string_pretty(expected).unwrap_or_default();
-    let actual = serde_json::to_string_pretty(actual).unwrap_or_default();
-    similar::TextDiff::from_lines(&expected, &actual)
-        .unified_diff()
-        .context_radius(3)
-        .header("expected (node)", "actual (edgeport)")
-        .to_string()
 }

@@ -12,7 +12,8 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use edgeport_converter::Converter;
-use edgeport_corpus::{corpus_dir, json_diff, Case};
+use edgeport_corpus::{corpus_dir, Case};
+use edgeport_difftest::compare::json_diff;
 use edgeport_runtime::{Runtime, RuntimeOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -81,7 +82,7 @@ fn check(case: &Case) -> Result<(), Failed> {
         };
         let actual = serde_json::to_value(&run.outcome).map_err(|e| e.to_string())?;
         if actual != expected {
-            failures.push(format!("{} ({kind}):\n{}", run.event.display(), json_diff(&expected, &actual)));
+            failures.push(format!("{} ({kind}):\n{}", run.event.display(), json_diff(&expected, &actual, "expected (node)", "actual (edgeport)")));
         }
     }
     if failures.is_empty() {

@@ -3,6 +3,7 @@
 pub mod convert;
 pub mod explain;
 pub mod invoke;
+pub mod test;
 
 use edgeport_runtime::{Runtime, RuntimeOptions};
 

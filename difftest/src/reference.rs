@@ -1,0 +1,360 @@
+//! Reference executors: the *original* handler on the real interpreter, in a long-lived worker
+//! process that speaks JSON lines (`reference/node/worker.js` describes the protocol).
+//!
+//! The worker scripts are compiled into this crate and written once to a content-addressed
+//! directory, so an installed `edgeport` needs nothing but `node` on the PATH. Python handlers
+//! will get a `worker.py` speaking the same protocol; only [`ReferenceLanguage`] grows.
+//!
+//! Invariant: a handler can never hang or kill the caller. The worker enforces the task
+//! timeout itself; a handler that blocks the event loop past it (a busy loop) is killed from
+//! here and the worker restarted, and the event's outcome is the same timeout the runtime
+//! reports.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use edgeport_runtime::Outcome;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The files of the node worker, written side by side.
+const NODE_WORKER_FILES: &[(&str, &str)] = &[
+    ("worker.js", include_str!("../reference/node/worker.js")),
+    ("ric.js", include_str!("../reference/node/ric.js")),
+    ("determinism.js", include_str!("../reference/node/determinism.js")),
+];
+
+/// How long past its own deadline a worker may take before it is considered stuck.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// How long a worker may take to start.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Kept of a worker's stderr, for error messages.
+const STDERR_TAIL: usize = 4096;
+
+/// The interpreter an original handler runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceLanguage {
+    /// JavaScript and TypeScript, on node (`$EDGEPORT_NODE`, else `node` on the PATH).
+    Node,
+}
+
+/// Why the reference side could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    /// The interpreter could not be started.
+    #[error("cannot start {program}: {source} (install Node.js 20 or later, or point EDGEPORT_NODE at it)")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The worker scripts could not be written.
+    #[error("cannot write the reference worker to {path}: {source}")]
+    Install {
+        /// Where.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The worker broke the protocol or died outside a handler's control.
+    #[error("the reference worker failed: {0}")]
+    Protocol(String),
+}
+
+/// One invocation of the original handler.
+#[derive(Debug, Clone)]
+pub struct ReferenceInvocation<'a> {
+    /// The handler file.
+    pub file: &'a Path,
+    /// The export to call (`handler`, or a dotted path).
+    pub export: &'a str,
+    /// The event.
+    pub event: &'a Value,
+    /// The `Math.random` seed.
+    pub seed: u32,
+    /// The frozen clock, in Unix milliseconds.
+    pub now_ms: u64,
+    /// The task timeout.
+    pub timeout_ms: u64,
+    /// `context.functionName`.
+    pub function_name: &'a str,
+    /// `context.awsRequestId`.
+    pub request_id: &'a str,
+}
+
+/// What the original handler did.
+#[derive(Debug, Clone)]
+pub struct ReferenceRun {
+    /// The outcome, in the runtime's shape.
+    pub outcome: Outcome,
+    /// What it printed.
+    pub logs: String,
+}
+
+/// V8 block coverage of one script since the previous [`ReferenceWorker::take_coverage`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScriptCoverage {
+    /// The script's file.
+    pub path: PathBuf,
+    /// `[start, end, count]`, offsets in UTF-16 code units of the text that ran.
+    pub ranges: Vec<[u64; 3]>,
+    /// The text that ran, when it is not the file itself (compiled TypeScript).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The source map's `mappings` from that text back to the file.
+    #[serde(default)]
+    pub mappings: Option<String>,
+}
+
+/// Options for starting workers.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerOptions {
+    /// Record V8 block coverage (slightly slower).
+    pub coverage: bool,
+    /// Where to install the worker scripts; the system temp directory when `None`.
+    pub install_dir: Option<PathBuf>,
+}
+
+/// A running worker.
+pub struct ReferenceWorker {
+    options: WorkerOptions,
+    script: PathBuf,
+    process: WorkerProcess,
+    next_id: u64,
+}
+
+struct WorkerProcess {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<std::io::Result<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ReferenceWorker {
+    /// Starts a worker for `language`.
+    pub fn spawn(language: ReferenceLanguage, options: WorkerOptions) -> Result<Self, ReferenceError> {
+        let ReferenceLanguage::Node = language;
+        let script = install(options.install_dir.as_deref())?;
+        let process = WorkerProcess::start(&script, options.coverage)?;
+        Ok(ReferenceWorker { options, script, process, next_id: 1 })
+    }
+
+    /// Runs the original handler on one event. A handler that outlives its timeout by more
+    /// than a grace period is killed with its worker, and the outcome is a timeout; a worker
+    /// that dies (a handler calling `process.exit`) is restarted and the event reported as
+    /// Lambda reports an exited runtime.
+    pub fn invoke(&mut self, invocation: &ReferenceInvocation<'_>) -> Result<ReferenceRun, ReferenceError> {
+        let request = json!({
+            "op": "invoke",
+            "file": invocation.file,
+            "export": invocation.export,
+            "event": invocation.event,
+            "seed": invocation.seed,
+            "now": invocation.now_ms,
+            "timeoutMs": invocation.timeout_ms,
+            "functionName": invocation.function_name,
+            "requestId": invocation.request_id,
+        });
+        let wait = Duration::from_millis(invocation.timeout_ms) + GRACE;
+        match self.request(request, wait) {
+            Ok(mut answer) => {
+                let outcome = serde_json::from_value(answer["outcome"].take())
+                    .map_err(|e| ReferenceError::Protocol(format!("unreadable outcome: {e}")))?;
+                let logs = answer["logs"].as_str().unwrap_or_default().to_string();
+                Ok(ReferenceRun { outcome, logs })
+            }
+            Err(Failure::TimedOut) => {
+                self.restart()?;
+                let reason = format!("task timed out after {} ms", invocation.timeout_ms);
+                Ok(ReferenceRun { outcome: Outcome::Timeout { reason }, logs: String::new() })
+            }
+            Err(Failure::Exited(stderr)) => {
+                self.restart()?;
+                Ok(ReferenceRun {
+                    outcome: Outcome::Error {
+                        error_type: "Runtime.ExitError".into(),
+                        error_message: "Runtime exited without providing a reason".into(),
+                        trace: Vec::new(),
+                    },
+                    logs: stderr,
+                })
+            }
+            Err(Failure::Broken(error)) => Err(error),
+        }
+    }
+
+    /// The coverage gathered since the last call, for scripts under `root`; counting starts
+    /// afresh. Empty when the worker does not record coverage, or was restarted meanwhile.
+    pub fn take_coverage(&mut self, root: &Path) -> Result<Vec<ScriptCoverage>, ReferenceError> {
+        if !self.options.coverage {
+            return Ok(Vec::new());
+        }
+        match self.request(json!({"op": "coverage", "root": root}), STARTUP_TIMEOUT) {
+            Ok(mut answer) => serde_json::from_value(answer["scripts"].take())
+                .map_err(|e| ReferenceError::Protocol(format!("unreadable coverage: {e}"))),
+            Err(Failure::Broken(error)) => Err(error),
+            Err(Failure::TimedOut | Failure::Exited(_)) => {
+                self.restart()?;
+                Err(ReferenceError::Protocol("the worker stopped answering while reporting coverage".into()))
+            }
+        }
+    }
+
+    fn restart(&mut self) -> Result<(), ReferenceError> {
+        self.process = WorkerProcess::start(&self.script, self.options.coverage)?;
+        Ok(())
+    }
+
+    fn request(&mut self, mut request: Value, wait: Duration) -> Result<Value, Failure> {
+        let id = self.next_id;
+        self.next_id += 1;
+        request["id"] = json!(id);
+        let line = format!("{request}\n");
+        if self.process.stdin.write_all(line.as_bytes()).and_then(|()| self.process.stdin.flush()).is_err() {
+            return Err(Failure::Exited(self.process.stderr_tail()));
+        }
+        let answer = self.process.read_line(wait)?;
+        if let Some(fatal) = answer.get("fatal").and_then(Value::as_str) {
+            return Err(Failure::Broken(ReferenceError::Protocol(fatal.to_string())));
+        }
+        if answer["id"] != json!(id) {
+            return Err(Failure::Broken(ReferenceError::Protocol(format!("answer to request {id} carries id {}", answer["id"]))));
+        }
+        Ok(answer)
+    }
+}
+
+/// Why a request got no answer.
+enum Failure {
+    /// Nothing came back in time.
+    TimedOut,
+    /// The worker exited; its last stderr.
+    Exited(String),
+    /// Anything else.
+    Broken(ReferenceError),
+}
+
+impl WorkerProcess {
+    fn start(script: &Path, coverage: bool) -> Result<Self, ReferenceError> {
+        let program = std::env::var("EDGEPORT_NODE").unwrap_or_else(|_| "node".to_string());
+        let mut command = Command::new(&program);
+        command.arg(script);
+        if coverage {
+            command.arg("--coverage");
+        }
+        // Lambda's zone and locale, and nothing of this machine's environment.
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TZ", "UTC")
+            .env("LANG", "en_US.UTF-8")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(|source| ReferenceError::Spawn { program: program.clone(), source })?;
+        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+            return Err(ReferenceError::Protocol("the worker's pipes are missing".into()));
+        };
+
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let tail = Arc::new(Mutex::new(String::new()));
+        let writer = Arc::clone(&tail);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let Ok(mut tail) = writer.lock() else { break };
+                tail.push_str(&line);
+                tail.push('\n');
+                if tail.len() > STDERR_TAIL {
+                    let cut = tail.len() - STDERR_TAIL;
+                    let cut = (cut..tail.len()).find(|&i| tail.is_char_boundary(i)).unwrap_or(tail.len());
+                    tail.drain(..cut);
+                }
+            }
+        });
+
+        let mut process = WorkerProcess { child, stdin, lines, stderr: tail };
+        match process.read_line(STARTUP_TIMEOUT) {
+            Ok(ready) if ready["ready"] == json!(true) => Ok(process),
+            Ok(other) => Err(ReferenceError::Protocol(format!("unexpected greeting {other}"))),
+            Err(Failure::TimedOut) => Err(ReferenceError::Protocol(format!("{program} did not start within {STARTUP_TIMEOUT:?}"))),
+            Err(Failure::Exited(stderr)) => Err(ReferenceError::Protocol(format!("{program} exited at start: {}", stderr.trim()))),
+            Err(Failure::Broken(error)) => Err(error),
+        }
+    }
+
+    fn read_line(&mut self, wait: Duration) -> Result<Value, Failure> {
+        match self.lines.recv_timeout(wait) {
+            Ok(Ok(line)) => serde_json::from_str(&line)
+                .map_err(|e| Failure::Broken(ReferenceError::Protocol(format!("not JSON ({e}): {line}")))),
+            Ok(Err(error)) => Err(Failure::Broken(ReferenceError::Protocol(format!("reading the worker: {error}")))),
+            Err(RecvTimeoutError::Timeout) => Err(Failure::TimedOut),
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = self.child.wait();
+                // The stderr reader may still be draining the pipe.
+                std::thread::sleep(Duration::from_millis(20));
+                Err(Failure::Exited(self.stderr_tail()))
+            }
+        }
+    }
+
+    fn stderr_tail(&self) -> String {
+        self.stderr.lock().map(|tail| tail.clone()).unwrap_or_default()
+    }
+}
+
+/// Writes the worker scripts to a directory named after their content (once; concurrent
+/// writers each build their own temporary copy and rename it into place) and returns the
+/// entry script.
+fn install(base: Option<&Path>) -> Result<PathBuf, ReferenceError> {
+    let base = base.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    let mut digest = String::new();
+    for (name, text) in NODE_WORKER_FILES {
+        digest.push_str(name);
+        digest.push_str(text);
+    }
+    let hash = edgeport_runtime::artifact::sha256_hex(digest.as_bytes());
+    let dir = base.join(format!("edgeport-reference-node-{}", &hash[..16]));
+    let entry = dir.join(NODE_WORKER_FILES[0].0);
+    if entry.is_file() {
+        return Ok(entry);
+    }
+    let error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReferenceError::Install { path, source }
+    };
+    std::fs::create_dir_all(&base).map_err(error(&base))?;
+    let temp = base.join(format!(".edgeport-reference-node-{}.{}", &hash[..16], std::process::id()));
+    std::fs::create_dir_all(&temp).map_err(error(&temp))?;
+    for (name, text) in NODE_WORKER_FILES {
+        std::fs::write(temp.join(name), text).map_err(error(&temp.join(name)))?;
+    }
+    if let Err(source) = std::fs::rename(&temp, &dir) {
+        let _ = std::fs::remove_dir_all(&temp);
+        // Another process won the race; its copy is identical.
+        if !entry.is_file() {
+            return Err(ReferenceError::Install { path: dir, source });
+        }
+    }
+    Ok(entry)
+}
