@@ -52,6 +52,27 @@
     return module.exports;
   }
 
+  // QuickJS words the errors it raises itself differently from V8. An error that escapes the
+  // handler is reported (and logged by Lambda) with node's wording, so alerts keyed on messages
+  // and the differential test see the same text; only the commonest messages whose node
+  // wording follows from QuickJS's are translated. V8's "x.y is not a function" names the
+  // callee's source text, which QuickJS does not report, so it stays as it is.
+  const NODE_WORDING = [
+    [/^cannot read property '(.*)' of (undefined|null)$/s, "Cannot read properties of $2 (reading '$1')"],
+    [/^cannot set property '(.*)' of (undefined|null)$/s, "Cannot set properties of $2 (setting '$1')"],
+    [/^invalid array length$/, 'Invalid array length'],
+    [/^(.* in JSON at position \d+) \(line \d+ column \d+\)$/s, '$1'],
+  ];
+
+  function nodeWording(error) {
+    const message = error.message;
+    if (typeof message !== 'string' || !(error instanceof Error)) return message;
+    for (const [pattern, replacement] of NODE_WORDING) {
+      if (pattern.test(message)) return message.replace(pattern, replacement);
+    }
+    return message;
+  }
+
   // RIC's Errors.toRapidResponse: errors report name and message, any other value its typeof
   // and toString(). The trace is ours (the converter points diagnostics at it); comparisons
   // with node ignore it.
@@ -61,10 +82,11 @@
         const trace = typeof error.stack === 'string'
           ? error.stack.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.includes('(edgeport:'))
           : [];
+        const message = nodeWording(error);
         return JSON.stringify({
           errorType: error.name,
-          errorMessage: error.message,
-          trace: [`${error.name}: ${error.message}`, ...trace],
+          errorMessage: message,
+          trace: [`${error.name}: ${message}`, ...trace],
         });
       }
       return JSON.stringify({ errorType: typeof error, errorMessage: error.toString(), trace: [] });
