@@ -99,6 +99,9 @@ fn main() {
         worker: WorkerOptions { coverage, ..worker.clone() },
         ..TestOptions::default()
     };
+    // A first run pays one-time costs (the worker scripts' installation, node's own code
+    // cache, the engine code's first load): not part of any row.
+    end_to_end("warm-up", &simple, &runtime, &provided_only(true), &mut Vec::new());
     end_to_end("simple handler, 2 x 500 events", &simple, &runtime, &provided_only(true), &mut rows);
     end_to_end("simple handler, 2 x 500 events", &simple, &runtime, &provided_only(false), &mut rows);
     let many = work.path().join("many");

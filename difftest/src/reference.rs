@@ -158,6 +158,16 @@ impl ReferenceWorker {
     /// that dies (a handler calling `process.exit`) is restarted and the event reported as
     /// Lambda reports an exited runtime.
     pub fn invoke(&mut self, invocation: &ReferenceInvocation<'_>) -> Result<ReferenceRun, ReferenceError> {
+        self.invoke_while(invocation, || ()).0
+    }
+
+    /// [`invoke`](Self::invoke), running `work` meanwhile: the handler runs in the worker
+    /// process while this thread does something else (runs the converted side).
+    pub fn invoke_while<T>(
+        &mut self,
+        invocation: &ReferenceInvocation<'_>,
+        work: impl FnOnce() -> T,
+    ) -> (Result<ReferenceRun, ReferenceError>, T) {
         let request = json!({
             "op": "invoke",
             "file": invocation.file,
@@ -170,7 +180,14 @@ impl ReferenceWorker {
             "requestId": invocation.request_id,
         });
         let wait = Duration::from_millis(invocation.timeout_ms) + GRACE;
-        match self.request(request, wait) {
+        let sent = self.send(request);
+        let done = work();
+        let answer = sent.and_then(|id| self.receive(id, wait));
+        (self.invocation_result(answer, invocation.timeout_ms), done)
+    }
+
+    fn invocation_result(&mut self, answer: Result<Value, Failure>, timeout_ms: u64) -> Result<ReferenceRun, ReferenceError> {
+        match answer {
             Ok(mut answer) => {
                 let outcome = serde_json::from_value(answer["outcome"].take())
                     .map_err(|e| ReferenceError::Protocol(format!("unreadable outcome: {e}")))?;
@@ -179,7 +196,7 @@ impl ReferenceWorker {
             }
             Err(Failure::TimedOut) => {
                 self.restart()?;
-                let reason = format!("task timed out after {} ms", invocation.timeout_ms);
+                let reason = format!("task timed out after {timeout_ms} ms");
                 Ok(ReferenceRun { outcome: Outcome::Timeout { reason }, logs: String::new() })
             }
             Err(Failure::Exited(stderr)) => {
@@ -219,7 +236,13 @@ impl ReferenceWorker {
         Ok(())
     }
 
-    fn request(&mut self, mut request: Value, wait: Duration) -> Result<Value, Failure> {
+    fn request(&mut self, request: Value, wait: Duration) -> Result<Value, Failure> {
+        let id = self.send(request)?;
+        self.receive(id, wait)
+    }
+
+    /// Sends a request; returns its id.
+    fn send(&mut self, mut request: Value) -> Result<u64, Failure> {
         let id = self.next_id;
         self.next_id += 1;
         request["id"] = json!(id);
@@ -227,6 +250,11 @@ impl ReferenceWorker {
         if self.process.stdin.write_all(line.as_bytes()).and_then(|()| self.process.stdin.flush()).is_err() {
             return Err(Failure::Exited(self.process.stderr_tail()));
         }
+        Ok(id)
+    }
+
+    /// Waits for the answer to request `id`.
+    fn receive(&mut self, id: u64, wait: Duration) -> Result<Value, Failure> {
         let answer = self.process.read_line(wait)?;
         if let Some(fatal) = answer.get("fatal").and_then(Value::as_str) {
             return Err(Failure::Broken(ReferenceError::Protocol(fatal.to_string())));

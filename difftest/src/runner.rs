@@ -288,7 +288,7 @@ impl<'a> FunctionTester<'a> {
         event: &TestEvent,
     ) -> Result<EventReport, ReferenceError> {
         let timeout_ms = event.event_type.timeout_ms();
-        let reference = self.worker.invoke(&ReferenceInvocation {
+        let invocation = ReferenceInvocation {
             file: handler,
             export,
             event: &event.event,
@@ -297,8 +297,13 @@ impl<'a> FunctionTester<'a> {
             timeout_ms,
             function_name: &function.name,
             request_id: REQUEST_ID,
-        })?;
-        let converted = run_converted(loaded, &function.name, seed, timeout_ms, &event.text);
+        };
+        // Both sides run at once: the original in the worker process, the converted function
+        // on this thread.
+        let (reference, converted) = self
+            .worker
+            .invoke_while(&invocation, || run_converted(loaded, &function.name, seed, timeout_ms, &event.text));
+        let reference = reference?;
 
         let reference = observe(event.event_type, &event.event, &reference.outcome);
         let converted = observe(event.event_type, &event.event, &converted);
