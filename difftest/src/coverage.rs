@@ -91,6 +91,23 @@ impl CoverageTally {
         Share { covered: to_u32(covered), total: to_u32(self.arm_counts.len()) }
     }
 
+    /// Lines of the original file with a branch point some arm of which was never taken,
+    /// sorted.
+    pub fn partial_branch_lines(&self) -> Vec<u32> {
+        let Some(ran) = &self.ran else { return Vec::new() };
+        let mut counts = self.arm_counts.iter();
+        let mut lines: Vec<u32> = ran
+            .map
+            .branches
+            .iter()
+            .filter(|branch| counts.by_ref().take(branch.arms.len()).fold(false, |untaken, &count| untaken | (count == 0)))
+            .filter_map(|branch| ran.original_line(branch.start))
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
+        lines
+    }
+
     /// Lines of the original file holding a statement that never ran, sorted.
     pub fn uncovered_lines(&self) -> Vec<u32> {
         let Some(ran) = &self.ran else { return Vec::new() };
@@ -252,6 +269,36 @@ mod tests {
         assert_eq!(ranges.count_at(25), 7);
         assert_eq!(ranges.count_at(30), 0);
         assert_eq!(ranges.count_at(100), 0);
+    }
+
+    #[test]
+    fn a_tally_counts_arms_lines_and_sums_loads() {
+        let source = "function f(x) {\n  if (x) {\n    return 1;\n  }\n  return 2;\n}\nf(true);\n";
+        let at = |needle: &str| source.find(needle).expect("in source") as u64;
+        let (f_start, f_end) = (at("function"), at("\nf(true)"));
+        // What V8 reports for one load: the script, f called once, and the code after the
+        // `if` never reached.
+        let load = ScriptCoverage {
+            path: PathBuf::from("/fn/index.js"),
+            ranges: vec![[0, source.len() as u64, 1], [f_start, f_end, 1], [at("\n  return 2"), f_end - 1, 0]],
+            source: Some(source.to_string()),
+            mappings: None,
+        };
+        let other_file = ScriptCoverage { path: PathBuf::from("/fn/lib.js"), ..load.clone() };
+
+        let mut tally = CoverageTally::new(Path::new("/fn/index.js"));
+        tally.add(&[load.clone(), other_file]);
+        assert_eq!(tally.branches(), Share { covered: 1, total: 2 }, "the implicit else was never taken");
+        assert_eq!(tally.partial_branch_lines(), vec![2]);
+        assert_eq!(tally.uncovered_lines(), vec![5]);
+
+        // A second load in which the else path ran: counts add up across loads.
+        let mut else_load = load;
+        else_load.ranges = vec![[0, source.len() as u64, 1], [f_start, f_end, 1], [at("{\n    return 1"), at("\n  return 2"), 0]];
+        tally.add(&[else_load]);
+        assert_eq!(tally.branches(), Share { covered: 2, total: 2 });
+        assert!(tally.partial_branch_lines().is_empty());
+        assert!(tally.uncovered_lines().is_empty(), "{:?}", tally.uncovered_lines());
     }
 
     #[test]

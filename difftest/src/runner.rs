@@ -259,6 +259,7 @@ impl<'a> FunctionTester<'a> {
                 branches: tally.branches(),
                 provided_branches: provided_branches.filter(|_| !synthesized.is_empty()),
                 uncovered_lines: tally.uncovered_lines(),
+                partial_branch_lines: tally.partial_branch_lines(),
             });
         }
         report.status = if report.different() == 0 { FunctionStatus::Identical } else { FunctionStatus::Different };

@@ -42,6 +42,7 @@ fn basic_auth() -> FunctionReport {
             branches: Share { covered: 10, total: 12 },
             provided_branches: Some(Share { covered: 6, total: 12 }),
             uncovered_lines: vec![20, 12, 13, 14],
+            partial_branch_lines: vec![9, 11],
         }),
     }
 }
@@ -109,6 +110,7 @@ fn device_routing() -> FunctionReport {
             branches: Share { covered: 5, total: 6 },
             provided_branches: Some(Share { covered: 5, total: 6 }),
             uncovered_lines: vec![18],
+            partial_branch_lines: Vec::new(),
         }),
     }
 }
@@ -249,7 +251,7 @@ fn markdown_verdict_names_differences_and_failures() {
     assert_eq!(verdict, "❌ 1 of 4 functions differs (2 of 7 events); 1 failed to convert; 1 could not be run");
     assert!(markdown.contains("| 💥 legacy-rewrite · conversion failed | — | — | — | — |"), "{markdown}");
     assert!(markdown.contains("83% (10/12 branches) · provided events alone 50%"), "{markdown}");
-    assert!(markdown.contains(": lines 12–14, 20\n"), "{markdown}");
+    assert!(markdown.contains(": lines 12–14, 20; branches not taken both ways on lines 9, 11\n"), "{markdown}");
 }
 
 #[test]

@@ -240,11 +240,16 @@ fn coverage_section(report: &Report) -> Option<String> {
         .filter_map(|function| {
             let coverage = function.coverage.as_ref()?;
             let ranges = line_ranges(&coverage.uncovered_lines);
-            let uncovered = match coverage.uncovered_lines.len() {
+            let mut uncovered = match coverage.uncovered_lines.len() {
                 0 => "every statement ran".to_owned(),
                 1 => format!("line {ranges}"),
                 _ => format!("lines {ranges}"),
             };
+            match coverage.partial_branch_lines.len() {
+                0 => {}
+                1 => uncovered.push_str(&format!("; a branch not taken both ways on line {}", line_ranges(&coverage.partial_branch_lines))),
+                _ => uncovered.push_str(&format!("; branches not taken both ways on lines {}", line_ranges(&coverage.partial_branch_lines))),
+            }
             Some(format!(
                 "- **{}** · <code>{}</code> · {}: {uncovered}\n",
                 inline(&function.name),

@@ -226,6 +226,9 @@ pub struct Coverage {
     pub provided_branches: Option<Share>,
     /// Source lines (1-based) holding a statement that never ran, in the handler file.
     pub uncovered_lines: Vec<u32>,
+    /// Source lines (1-based) of branch points with an arm no event took: where a new event
+    /// would reach more code.
+    pub partial_branch_lines: Vec<u32>,
 }
 
 /// A count out of a total.
