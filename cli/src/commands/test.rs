@@ -118,9 +118,7 @@ fn progress_line(function: &FunctionReport) -> String {
         FunctionStatus::ConversionFailed => "conversion failed".to_string(),
         FunctionStatus::Error => format!("error: {}", function.failure.as_deref().unwrap_or_default()),
     };
-    let coverage = function.coverage.as_ref().map_or_else(String::new, |c| {
-        format!("{:.0}% of {} branches", c.branches.percent(), c.branches.total)
-    });
+    let coverage = function.coverage.as_ref().map_or_else(String::new, |c| c.branches.to_string());
     format!(
         "{:<28} {:>6} {:>9} {:>9}  {coverage}{status}",
         function.name,

@@ -9,7 +9,7 @@
 //! Text that comes from the user's code or events goes into table cells, headings and summaries
 //! only through [`inline`], and into code blocks only through [`code_block`].
 
-use super::{pretty_json, Coverage, EventReport, FunctionReport, FunctionStatus, Report, Share, Verdict};
+use super::{pretty_json, Coverage, EventReport, FunctionReport, FunctionStatus, Report, Verdict};
 
 /// The most bytes the document may take. GitHub's limit is 65,536 characters and a character
 /// is at least one byte; the rest is room for whatever a bot adds around the report.
@@ -127,20 +127,11 @@ fn table_row(function: &FunctionReport) -> String {
 
 /// `83% (10/12 branches)`, and what the provided events reached alone when that is less.
 fn coverage_cell(coverage: &Coverage) -> String {
-    let mut cell = branch_share(coverage.branches);
+    let mut cell = coverage.branches.to_string();
     if let Some(provided) = coverage.provided_branches.filter(|provided| *provided != coverage.branches) {
         cell.push_str(&format!(" · provided events alone {}%", provided.percent().floor()));
     }
     cell
-}
-
-fn branch_share(share: Share) -> String {
-    if share.total == 0 {
-        "no branches".to_owned()
-    } else {
-        // Rounded down, so that anything short of full coverage never shows as 100%.
-        format!("{}% ({}/{} branches)", share.percent().floor(), share.covered, share.total)
-    }
 }
 
 fn status_emoji(status: FunctionStatus) -> &'static str {
@@ -254,7 +245,7 @@ fn coverage_section(report: &Report) -> Option<String> {
                 "- **{}** · <code>{}</code> · {}: {uncovered}\n",
                 inline(&function.name),
                 inline(&function.source),
-                branch_share(coverage.branches),
+                coverage.branches,
             ))
         })
         .collect();

@@ -240,6 +240,18 @@ pub struct Share {
     pub total: u32,
 }
 
+impl std::fmt::Display for Share {
+    /// `87% (7/8 branches)`, rounded down so that anything short of full coverage never shows
+    /// as 100%; `no branches` for a total of zero.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.total == 0 {
+            f.write_str("no branches")
+        } else {
+            write!(f, "{}% ({}/{} branches)", self.percent().floor(), self.covered, self.total)
+        }
+    }
+}
+
 impl Share {
     /// The share as a percentage; a total of zero counts as fully covered.
     pub fn percent(self) -> f64 {
