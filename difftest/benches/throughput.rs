@@ -8,7 +8,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use edgeport_converter::{discover, ConvertOptions, Converter, FunctionSource};
-use edgeport_difftest::reference::{ReferenceInvocation, ReferenceLanguage, ReferenceWorker, WorkerOptions};
+use edgeport_difftest::reference::{
+    ReferenceInvocation, ReferenceLanguage, ReferenceWorker, WorkerOptions,
+};
 use edgeport_difftest::runner::REQUEST_ID;
 use edgeport_difftest::TestOptions;
 use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
@@ -52,18 +54,31 @@ fn simple_functions(root: &Path, functions: usize, events: usize) {
                 2 => "/blog".to_string(),
                 _ => format!("/assets/{e}.css"),
             };
-            std::fs::write(dir.join("events").join(format!("{e:04}.json")), event(&uri).to_string()).expect("write event");
+            std::fs::write(
+                dir.join("events").join(format!("{e:04}.json")),
+                event(&uri).to_string(),
+            )
+            .expect("write event");
         }
     }
 }
 
-fn end_to_end(label: &str, root: &Path, runtime: &Runtime, options: &TestOptions, rows: &mut Vec<String>) {
+fn end_to_end(
+    label: &str,
+    root: &Path,
+    runtime: &Runtime,
+    options: &TestOptions,
+    rows: &mut Vec<String>,
+) {
     let functions = discover::discover(root).expect("functions");
     let started = Instant::now();
     let report = edgeport_difftest::run(root, &functions, runtime, options, &|_| {}).expect("run");
     let elapsed = started.elapsed();
     let events: usize = report.functions.iter().map(|f| f.events.len()).sum();
-    assert!(report.all_identical(), "{label}: the benchmark expects no differences");
+    assert!(
+        report.all_identical(),
+        "{label}: the benchmark expects no differences"
+    );
     rows.push(format!(
         "| {label} | {} | {events} | {} | {:.2} s | {:.0} |",
         functions.len(),
@@ -80,8 +95,13 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn main() {
     let work = tempfile::tempdir().expect("temp dir");
-    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(work.path().join("cache")) });
-    let worker = WorkerOptions { coverage: true, install_dir: Some(work.path().to_path_buf()) };
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: Some(work.path().join("cache")),
+    });
+    let worker = WorkerOptions {
+        coverage: true,
+        install_dir: Some(work.path().to_path_buf()),
+    };
     let jobs = std::thread::available_parallelism().map_or(1, usize::from);
 
     // The engine's machine code is compiled once per machine and cached on disk; a user's
@@ -96,20 +116,57 @@ fn main() {
         coverage,
         max_events: usize::MAX,
         jobs,
-        worker: WorkerOptions { coverage, ..worker.clone() },
+        worker: WorkerOptions {
+            coverage,
+            ..worker.clone()
+        },
         ..TestOptions::default()
     };
     // A first run pays one-time costs (the worker scripts' installation, node's own code
     // cache, the engine code's first load): not part of any row.
-    end_to_end("warm-up", &simple, &runtime, &provided_only(true), &mut Vec::new());
-    end_to_end("simple handler, 2 x 500 events", &simple, &runtime, &provided_only(true), &mut rows);
-    end_to_end("simple handler, 2 x 500 events", &simple, &runtime, &provided_only(false), &mut rows);
+    end_to_end(
+        "warm-up",
+        &simple,
+        &runtime,
+        &provided_only(true),
+        &mut Vec::new(),
+    );
+    end_to_end(
+        "simple handler, 2 x 500 events",
+        &simple,
+        &runtime,
+        &provided_only(true),
+        &mut rows,
+    );
+    end_to_end(
+        "simple handler, 2 x 500 events",
+        &simple,
+        &runtime,
+        &provided_only(false),
+        &mut rows,
+    );
     let many = work.path().join("many");
     simple_functions(&many, 40, 10);
-    end_to_end("40 simple functions x 10 events", &many, &runtime, &provided_only(true), &mut rows);
+    end_to_end(
+        "40 simple functions x 10 events",
+        &many,
+        &runtime,
+        &provided_only(true),
+        &mut rows,
+    );
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
-    let synthesized = TestOptions { jobs, worker: worker.clone(), ..TestOptions::default() };
-    end_to_end("corpus, provided + synthesized (max 64)", &corpus, &runtime, &synthesized, &mut rows);
+    let synthesized = TestOptions {
+        jobs,
+        worker: worker.clone(),
+        ..TestOptions::default()
+    };
+    end_to_end(
+        "corpus, provided + synthesized (max 64)",
+        &corpus,
+        &runtime,
+        &synthesized,
+        &mut rows,
+    );
 
     println!("\nend to end ({jobs} jobs; conversion included)\n");
     println!("| run | functions | events | coverage | wall | events/s |");
@@ -120,7 +177,10 @@ fn main() {
 
     // Per-event cost of each side on one thread.
     let function = FunctionSource::from_file(&simple.join("simple-0/index.js"));
-    let converted = Converter::new(&runtime).expect("engine").convert(&function, &ConvertOptions::default()).expect("converts");
+    let converted = Converter::new(&runtime)
+        .expect("engine")
+        .convert(&function, &ConvertOptions::default())
+        .expect("converts");
     let loaded = runtime.load_bytes(converted.wasm.clone()).expect("loads");
     let handler = std::fs::canonicalize(&function.path).expect("handler");
     let events: Vec<serde_json::Value> = (0..200).map(|i| event(&format!("/docs/{i}/"))).collect();
@@ -129,7 +189,14 @@ fn main() {
 
     let mut table = Vec::new();
     for coverage in [false, true] {
-        let mut node = ReferenceWorker::spawn(ReferenceLanguage::Node, WorkerOptions { coverage, ..worker.clone() }).expect("node");
+        let mut node = ReferenceWorker::spawn(
+            ReferenceLanguage::Node,
+            WorkerOptions {
+                coverage,
+                ..worker.clone()
+            },
+        )
+        .expect("node");
         let samples = events
             .iter()
             .map(|event| {
@@ -148,15 +215,26 @@ fn main() {
                 started.elapsed()
             })
             .collect();
-        let label = if coverage { "node worker, coverage on" } else { "node worker, coverage off" };
+        let label = if coverage {
+            "node worker, coverage on"
+        } else {
+            "node worker, coverage off"
+        };
         table.push((label, median(samples)));
     }
     let samples = texts
         .iter()
         .map(|text| {
             let started = Instant::now();
-            let invocation = Invocation { event_json: text, context: &context, seed: 1, deadline_ms: DEFAULT_FIXED_NOW_MS + 5000 };
-            let mut instance = loaded.instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS)).expect("instance");
+            let invocation = Invocation {
+                event_json: text,
+                context: &context,
+                seed: 1,
+                deadline_ms: DEFAULT_FIXED_NOW_MS + 5000,
+            };
+            let mut instance = loaded
+                .instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS))
+                .expect("instance");
             instance.invoke(&invocation).expect("invoke");
             started.elapsed()
         })

@@ -30,7 +30,12 @@ pub enum ChangedError {
 
 /// The files that changed since `since`, as absolute paths, for the repository holding `path`.
 pub fn changed_files(path: &Path, since: &str) -> Result<Vec<PathBuf>, ChangedError> {
-    let dir = if path.is_dir() { path.to_path_buf() } else { path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf) };
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
     let top = PathBuf::from(git(&dir, &["rev-parse", "--show-toplevel"])?.trim_end());
     let base = git(&top, &["merge-base", since, "HEAD"])?;
     let mut files = Vec::new();
@@ -38,7 +43,12 @@ pub fn changed_files(path: &Path, since: &str) -> Result<Vec<PathBuf>, ChangedEr
         git(&top, &["diff", "--name-only", "-z", base.trim_end(), "--"])?,
         git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?,
     ] {
-        files.extend(listing.split('\0').filter(|name| !name.is_empty()).map(|name| top.join(name)));
+        files.extend(
+            listing
+                .split('\0')
+                .filter(|name| !name.is_empty())
+                .map(|name| top.join(name)),
+        );
     }
     files.sort();
     files.dedup();
@@ -50,7 +60,9 @@ pub fn touched(functions: Vec<FunctionSource>, changed: &[PathBuf]) -> Vec<Funct
     functions
         .into_iter()
         .filter(|function| {
-            let Ok(handler) = std::fs::canonicalize(&function.path) else { return false };
+            let Ok(handler) = std::fs::canonicalize(&function.path) else {
+                return false;
+            };
             let is_index = handler.file_stem().is_some_and(|stem| stem == "index");
             match handler.parent().filter(|_| is_index) {
                 Some(dir) => changed.iter().any(|file| file.starts_with(dir)),
@@ -61,7 +73,12 @@ pub fn touched(functions: Vec<FunctionSource>, changed: &[PathBuf]) -> Vec<Funct
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, ChangedError> {
-    let output = Command::new("git").arg("-C").arg(dir).args(args).output().map_err(ChangedError::Git)?;
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(ChangedError::Git)?;
     if !output.status.success() {
         return Err(ChangedError::Failed {
             command: args.join(" "),
@@ -93,7 +110,11 @@ mod tests {
         let root = std::fs::canonicalize(repo.path()).expect("canonical");
         for name in ["a", "b", "c"] {
             std::fs::create_dir_all(root.join(name).join("events")).expect("mkdir");
-            std::fs::write(root.join(name).join("index.js"), "exports.handler = async (e) => e;\n").expect("write");
+            std::fs::write(
+                root.join(name).join("index.js"),
+                "exports.handler = async (e) => e;\n",
+            )
+            .expect("write");
         }
         std::fs::write(root.join("solo.js"), "exports.handler = async (e) => e;\n").expect("write");
         run(&root, &["init", "-q", "-b", "main"]);
@@ -101,7 +122,11 @@ mod tests {
         run(&root, &["commit", "-q", "-m", "base"]);
         run(&root, &["checkout", "-q", "-b", "feature"]);
         // a: a committed change; b: an untracked event file; c and solo.js: untouched.
-        std::fs::write(root.join("a/index.js"), "exports.handler = async (e) => null;\n").expect("write");
+        std::fs::write(
+            root.join("a/index.js"),
+            "exports.handler = async (e) => null;\n",
+        )
+        .expect("write");
         run(&root, &["commit", "-q", "-am", "change a"]);
         std::fs::write(root.join("b/events/new.json"), "{}").expect("write");
 
@@ -109,16 +134,28 @@ mod tests {
         let mut functions = edgeport_converter::discover::discover(&root).expect("functions");
         functions.push(FunctionSource::from_file(&root.join("solo.js")));
         assert_eq!(functions.len(), 4);
-        let names: Vec<String> = touched(functions, &changed).into_iter().map(|f| f.name).collect();
+        let names: Vec<String> = touched(functions, &changed)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
         assert_eq!(names, ["a", "b"]);
 
         std::fs::write(root.join("solo.js"), "exports.handler = async () => 1;\n").expect("write");
         let changed = changed_files(&root, "main").expect("git works");
-        let solo = vec![FunctionSource::from_file(&root.join("solo.js")), FunctionSource::from_file(&root.join("c/index.js"))];
-        let names: Vec<String> = touched(solo, &changed).into_iter().map(|f| f.name).collect();
+        let solo = vec![
+            FunctionSource::from_file(&root.join("solo.js")),
+            FunctionSource::from_file(&root.join("c/index.js")),
+        ];
+        let names: Vec<String> = touched(solo, &changed)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
         assert_eq!(names, ["solo"]);
 
         let error = changed_files(&root, "no-such-ref").expect_err("unknown ref");
-        assert!(error.to_string().contains("merge-base no-such-ref HEAD"), "{error}");
+        assert!(
+            error.to_string().contains("merge-base no-such-ref HEAD"),
+            "{error}"
+        );
     }
 }

@@ -21,7 +21,11 @@ pub fn observe(event_type: EventType, event: &Value, outcome: &Outcome) -> Obser
 }
 
 /// The verdict on one event, with the evidence when the two sides differ.
-pub fn compare(event: &Value, reference: Observed, converted: Observed) -> (Verdict, Option<Box<Difference>>) {
+pub fn compare(
+    event: &Value,
+    reference: Observed,
+    converted: Observed,
+) -> (Verdict, Option<Box<Difference>>) {
     if reference == converted {
         return (Verdict::Identical, None);
     }
@@ -30,8 +34,18 @@ pub fn compare(event: &Value, reference: Observed, converted: Observed) -> (Verd
     } else {
         Verdict::Different
     };
-    let diff = json_diff(&side_json(&reference), &side_json(&converted), "node", "edgeport");
-    let difference = Difference { event: event.clone(), reference, converted, diff };
+    let diff = json_diff(
+        &side_json(&reference),
+        &side_json(&converted),
+        "node",
+        "edgeport",
+    );
+    let difference = Difference {
+        event: event.clone(),
+        reference,
+        converted,
+        diff,
+    };
     (verdict, Some(Box::new(difference)))
 }
 
@@ -39,7 +53,18 @@ pub fn compare(event: &Value, reference: Observed, converted: Observed) -> (Verd
 /// error page (CloudFront's reason text is for logs only).
 fn viewer_sees_the_same(a: &Decision, b: &Decision) -> bool {
     match (a, b) {
-        (Decision::Fail { status: sa, title: ta, .. }, Decision::Fail { status: sb, title: tb, .. }) => sa == sb && ta == tb,
+        (
+            Decision::Fail {
+                status: sa,
+                title: ta,
+                ..
+            },
+            Decision::Fail {
+                status: sb,
+                title: tb,
+                ..
+            },
+        ) => sa == sb && ta == tb,
         _ => a == b,
     }
 }
@@ -71,7 +96,11 @@ mod tests {
     }
 
     fn error(message: &str) -> Outcome {
-        Outcome::Error { error_type: "TypeError".into(), error_message: message.into(), trace: vec!["at x".into()] }
+        Outcome::Error {
+            error_type: "TypeError".into(),
+            error_message: message.into(),
+            trace: vec!["at x".into()],
+        }
     }
 
     #[test]
@@ -87,13 +116,27 @@ mod tests {
 
     #[test]
     fn error_wording_is_a_raw_difference_only() {
-        let a = observe(EventType::ViewerRequest, &event(), &error("Cannot read properties of undefined (reading '0')"));
-        let b = observe(EventType::ViewerRequest, &event(), &error("cannot read property '0' of undefined"));
+        let a = observe(
+            EventType::ViewerRequest,
+            &event(),
+            &error("Cannot read properties of undefined (reading '0')"),
+        );
+        let b = observe(
+            EventType::ViewerRequest,
+            &event(),
+            &error("cannot read property '0' of undefined"),
+        );
         let (verdict, difference) = compare(&event(), a, b);
         assert_eq!(verdict, Verdict::RawDifferent);
         let diff = difference.expect("evidence").diff;
-        assert!(diff.contains("-    \"errorMessage\": \"Cannot read properties"), "{diff}");
-        assert!(diff.contains("+    \"errorMessage\": \"cannot read property"), "{diff}");
+        assert!(
+            diff.contains("-    \"errorMessage\": \"Cannot read properties"),
+            "{diff}"
+        );
+        assert!(
+            diff.contains("+    \"errorMessage\": \"cannot read property"),
+            "{diff}"
+        );
     }
 
     #[test]
@@ -108,6 +151,9 @@ mod tests {
         let diff = difference.expect("evidence").diff;
         assert!(diff.starts_with("--- node\n+++ edgeport\n"), "{diff}");
         assert!(diff.contains("-            \"value\": \"DENY\""), "{diff}");
-        assert!(diff.contains("+            \"value\": \"SAMEORIGIN\""), "{diff}");
+        assert!(
+            diff.contains("+            \"value\": \"SAMEORIGIN\""),
+            "{diff}"
+        );
     }
 }

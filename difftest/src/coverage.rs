@@ -40,14 +40,21 @@ struct RanText {
 impl CoverageTally {
     /// A tally for the handler `file`.
     pub fn new(file: &Path) -> Self {
-        CoverageTally { file: file.to_path_buf(), ran: None, arm_counts: Vec::new(), statement_counts: Vec::new() }
+        CoverageTally {
+            file: file.to_path_buf(),
+            ran: None,
+            arm_counts: Vec::new(),
+            statement_counts: Vec::new(),
+        }
     }
 
     /// Adds the counts of the scripts of this tally's file among `scripts`.
     pub fn add(&mut self, scripts: &[ScriptCoverage]) {
         for script in scripts.iter().filter(|s| s.path == self.file) {
             if self.ran.is_none() {
-                let Some(ran) = RanText::read(script) else { continue };
+                let Some(ran) = RanText::read(script) else {
+                    continue;
+                };
                 self.arm_counts = vec![0; ran.map.branches.iter().map(|b| b.arms.len()).sum()];
                 self.statement_counts = vec![0; ran.map.statements.len()];
                 self.ran = Some(ran);
@@ -88,19 +95,29 @@ impl CoverageTally {
     /// Branch arms taken at least once, out of all arms.
     pub fn branches(&self) -> Share {
         let covered = self.arm_counts.iter().filter(|&&c| c > 0).count();
-        Share { covered: to_u32(covered), total: to_u32(self.arm_counts.len()) }
+        Share {
+            covered: to_u32(covered),
+            total: to_u32(self.arm_counts.len()),
+        }
     }
 
     /// Lines of the original file with a branch point some arm of which was never taken,
     /// sorted.
     pub fn partial_branch_lines(&self) -> Vec<u32> {
-        let Some(ran) = &self.ran else { return Vec::new() };
+        let Some(ran) = &self.ran else {
+            return Vec::new();
+        };
         let mut counts = self.arm_counts.iter();
         let mut lines: Vec<u32> = ran
             .map
             .branches
             .iter()
-            .filter(|branch| counts.by_ref().take(branch.arms.len()).fold(false, |untaken, &count| untaken | (count == 0)))
+            .filter(|branch| {
+                counts
+                    .by_ref()
+                    .take(branch.arms.len())
+                    .fold(false, |untaken, &count| untaken | (count == 0))
+            })
             .filter_map(|branch| ran.original_line(branch.start))
             .collect();
         lines.sort_unstable();
@@ -110,7 +127,9 @@ impl CoverageTally {
 
     /// Lines of the original file holding a statement that never ran, sorted.
     pub fn uncovered_lines(&self) -> Vec<u32> {
-        let Some(ran) = &self.ran else { return Vec::new() };
+        let Some(ran) = &self.ran else {
+            return Vec::new();
+        };
         let mut lines: Vec<u32> = ran
             .map
             .statements
@@ -136,11 +155,21 @@ impl RanText {
             None => std::fs::read_to_string(&script.path).ok()?,
         };
         // node drops a byte-order mark before compiling.
-        let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+        let text = text
+            .strip_prefix('\u{feff}')
+            .map(str::to_string)
+            .unwrap_or(text);
         let map = branch_map(&text)?;
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         let original_lines = script.mappings.as_deref().map(original_lines);
-        Some(RanText { map, utf16: Utf16Offsets::new(&text), line_starts, original_lines })
+        Some(RanText {
+            map,
+            utf16: Utf16Offsets::new(&text),
+            line_starts,
+            original_lines,
+        })
     }
 
     /// The 1-based line of the original file that the byte `offset` of the ran text is on.
@@ -229,14 +258,20 @@ fn decode_vlq(segment: &str) -> Vec<i64> {
     let mut values = Vec::new();
     let (mut value, mut shift) = (0i64, 0u32);
     for byte in segment.bytes() {
-        let Some(digit) = BASE64.iter().position(|&b| b == byte) else { break };
+        let Some(digit) = BASE64.iter().position(|&b| b == byte) else {
+            break;
+        };
         let digit = digit as i64;
         value += (digit & 31) << shift;
         if digit & 32 != 0 {
             shift += 5;
             continue;
         }
-        values.push(if value & 1 == 1 { -(value >> 1) } else { value >> 1 });
+        values.push(if value & 1 == 1 {
+            -(value >> 1)
+        } else {
+            value >> 1
+        });
         value = 0;
         shift = 0;
     }
@@ -280,25 +315,53 @@ mod tests {
         // `if` never reached.
         let load = ScriptCoverage {
             path: PathBuf::from("/fn/index.js"),
-            ranges: vec![[0, source.len() as u64, 1], [f_start, f_end, 1], [at("\n  return 2"), f_end - 1, 0]],
+            ranges: vec![
+                [0, source.len() as u64, 1],
+                [f_start, f_end, 1],
+                [at("\n  return 2"), f_end - 1, 0],
+            ],
             source: Some(source.to_string()),
             mappings: None,
         };
-        let other_file = ScriptCoverage { path: PathBuf::from("/fn/lib.js"), ..load.clone() };
+        let other_file = ScriptCoverage {
+            path: PathBuf::from("/fn/lib.js"),
+            ..load.clone()
+        };
 
         let mut tally = CoverageTally::new(Path::new("/fn/index.js"));
         tally.add(&[load.clone(), other_file]);
-        assert_eq!(tally.branches(), Share { covered: 1, total: 2 }, "the implicit else was never taken");
+        assert_eq!(
+            tally.branches(),
+            Share {
+                covered: 1,
+                total: 2
+            },
+            "the implicit else was never taken"
+        );
         assert_eq!(tally.partial_branch_lines(), vec![2]);
         assert_eq!(tally.uncovered_lines(), vec![5]);
 
         // A second load in which the else path ran: counts add up across loads.
         let mut else_load = load;
-        else_load.ranges = vec![[0, source.len() as u64, 1], [f_start, f_end, 1], [at("{\n    return 1"), at("\n  return 2"), 0]];
+        else_load.ranges = vec![
+            [0, source.len() as u64, 1],
+            [f_start, f_end, 1],
+            [at("{\n    return 1"), at("\n  return 2"), 0],
+        ];
         tally.add(&[else_load]);
-        assert_eq!(tally.branches(), Share { covered: 2, total: 2 });
+        assert_eq!(
+            tally.branches(),
+            Share {
+                covered: 2,
+                total: 2
+            }
+        );
         assert!(tally.partial_branch_lines().is_empty());
-        assert!(tally.uncovered_lines().is_empty(), "{:?}", tally.uncovered_lines());
+        assert!(
+            tally.uncovered_lines().is_empty(),
+            "{:?}",
+            tally.uncovered_lines()
+        );
     }
 
     #[test]
@@ -306,6 +369,9 @@ mod tests {
         // tsc's map for a 3-line output: line 1 has no mapping, line 2 maps to original line
         // 21 (AoBA: source line +20), line 3 to line 15 (delta -6 is "N").
         assert_eq!(decode_vlq("AoBA"), vec![0, 20, 0]);
-        assert_eq!(original_lines(";AAoBA;AANA"), vec![None, Some(21), Some(15)]);
+        assert_eq!(
+            original_lines(";AAoBA;AANA"),
+            vec![None, Some(21), Some(15)]
+        );
     }
 }

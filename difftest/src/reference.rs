@@ -25,7 +25,10 @@ use serde_json::{json, Value};
 const NODE_WORKER_FILES: &[(&str, &str)] = &[
     ("worker.js", include_str!("../reference/node/worker.js")),
     ("ric.js", include_str!("../reference/node/ric.js")),
-    ("determinism.js", include_str!("../reference/node/determinism.js")),
+    (
+        "determinism.js",
+        include_str!("../reference/node/determinism.js"),
+    ),
 ];
 
 /// How long past its own deadline a worker may take before it is considered stuck.
@@ -146,18 +149,29 @@ impl Drop for WorkerProcess {
 
 impl ReferenceWorker {
     /// Starts a worker for `language`.
-    pub fn spawn(language: ReferenceLanguage, options: WorkerOptions) -> Result<Self, ReferenceError> {
+    pub fn spawn(
+        language: ReferenceLanguage,
+        options: WorkerOptions,
+    ) -> Result<Self, ReferenceError> {
         let ReferenceLanguage::Node = language;
         let script = install(options.install_dir.as_deref())?;
         let process = WorkerProcess::start(&script, options.coverage)?;
-        Ok(ReferenceWorker { options, script, process, next_id: 1 })
+        Ok(ReferenceWorker {
+            options,
+            script,
+            process,
+            next_id: 1,
+        })
     }
 
     /// Runs the original handler on one event. A handler that outlives its timeout by more
     /// than a grace period is killed with its worker, and the outcome is a timeout; a worker
     /// that dies (a handler calling `process.exit`) is restarted and the event reported as
     /// Lambda reports an exited runtime.
-    pub fn invoke(&mut self, invocation: &ReferenceInvocation<'_>) -> Result<ReferenceRun, ReferenceError> {
+    pub fn invoke(
+        &mut self,
+        invocation: &ReferenceInvocation<'_>,
+    ) -> Result<ReferenceRun, ReferenceError> {
         self.invoke_while(invocation, || ()).0
     }
 
@@ -186,7 +200,11 @@ impl ReferenceWorker {
         (self.invocation_result(answer, invocation.timeout_ms), done)
     }
 
-    fn invocation_result(&mut self, answer: Result<Value, Failure>, timeout_ms: u64) -> Result<ReferenceRun, ReferenceError> {
+    fn invocation_result(
+        &mut self,
+        answer: Result<Value, Failure>,
+        timeout_ms: u64,
+    ) -> Result<ReferenceRun, ReferenceError> {
         match answer {
             Ok(mut answer) => {
                 let outcome = serde_json::from_value(answer["outcome"].take())
@@ -197,7 +215,10 @@ impl ReferenceWorker {
             Err(Failure::TimedOut) => {
                 self.restart()?;
                 let reason = format!("task timed out after {timeout_ms} ms");
-                Ok(ReferenceRun { outcome: Outcome::Timeout { reason }, logs: String::new() })
+                Ok(ReferenceRun {
+                    outcome: Outcome::Timeout { reason },
+                    logs: String::new(),
+                })
             }
             Err(Failure::Exited(stderr)) => {
                 self.restart()?;
@@ -226,7 +247,9 @@ impl ReferenceWorker {
             Err(Failure::Broken(error)) => Err(error),
             Err(Failure::TimedOut | Failure::Exited(_)) => {
                 self.restart()?;
-                Err(ReferenceError::Protocol("the worker stopped answering while reporting coverage".into()))
+                Err(ReferenceError::Protocol(
+                    "the worker stopped answering while reporting coverage".into(),
+                ))
             }
         }
     }
@@ -247,7 +270,13 @@ impl ReferenceWorker {
         self.next_id += 1;
         request["id"] = json!(id);
         let line = format!("{request}\n");
-        if self.process.stdin.write_all(line.as_bytes()).and_then(|()| self.process.stdin.flush()).is_err() {
+        if self
+            .process
+            .stdin
+            .write_all(line.as_bytes())
+            .and_then(|()| self.process.stdin.flush())
+            .is_err()
+        {
             return Err(Failure::Exited(self.process.stderr_tail()));
         }
         Ok(id)
@@ -260,7 +289,10 @@ impl ReferenceWorker {
             return Err(Failure::Broken(ReferenceError::Protocol(fatal.to_string())));
         }
         if answer["id"] != json!(id) {
-            return Err(Failure::Broken(ReferenceError::Protocol(format!("answer to request {id} carries id {}", answer["id"]))));
+            return Err(Failure::Broken(ReferenceError::Protocol(format!(
+                "answer to request {id} carries id {}",
+                answer["id"]
+            ))));
         }
         Ok(answer)
     }
@@ -293,9 +325,16 @@ impl WorkerProcess {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().map_err(|source| ReferenceError::Spawn { program: program.clone(), source })?;
-        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
-            return Err(ReferenceError::Protocol("the worker's pipes are missing".into()));
+        let mut child = command.spawn().map_err(|source| ReferenceError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(ReferenceError::Protocol(
+                "the worker's pipes are missing".into(),
+            ));
         };
 
         let (sender, lines) = mpsc::channel();
@@ -315,27 +354,44 @@ impl WorkerProcess {
                 tail.push('\n');
                 if tail.len() > STDERR_TAIL {
                     let cut = tail.len() - STDERR_TAIL;
-                    let cut = (cut..tail.len()).find(|&i| tail.is_char_boundary(i)).unwrap_or(tail.len());
+                    let cut = (cut..tail.len())
+                        .find(|&i| tail.is_char_boundary(i))
+                        .unwrap_or(tail.len());
                     tail.drain(..cut);
                 }
             }
         });
 
-        let mut process = WorkerProcess { child, stdin, lines, stderr: tail };
+        let mut process = WorkerProcess {
+            child,
+            stdin,
+            lines,
+            stderr: tail,
+        };
         match process.read_line(STARTUP_TIMEOUT) {
             Ok(ready) if ready["ready"] == json!(true) => Ok(process),
-            Ok(other) => Err(ReferenceError::Protocol(format!("unexpected greeting {other}"))),
-            Err(Failure::TimedOut) => Err(ReferenceError::Protocol(format!("{program} did not start within {STARTUP_TIMEOUT:?}"))),
-            Err(Failure::Exited(stderr)) => Err(ReferenceError::Protocol(format!("{program} exited at start: {}", stderr.trim()))),
+            Ok(other) => Err(ReferenceError::Protocol(format!(
+                "unexpected greeting {other}"
+            ))),
+            Err(Failure::TimedOut) => Err(ReferenceError::Protocol(format!(
+                "{program} did not start within {STARTUP_TIMEOUT:?}"
+            ))),
+            Err(Failure::Exited(stderr)) => Err(ReferenceError::Protocol(format!(
+                "{program} exited at start: {}",
+                stderr.trim()
+            ))),
             Err(Failure::Broken(error)) => Err(error),
         }
     }
 
     fn read_line(&mut self, wait: Duration) -> Result<Value, Failure> {
         match self.lines.recv_timeout(wait) {
-            Ok(Ok(line)) => serde_json::from_str(&line)
-                .map_err(|e| Failure::Broken(ReferenceError::Protocol(format!("not JSON ({e}): {line}")))),
-            Ok(Err(error)) => Err(Failure::Broken(ReferenceError::Protocol(format!("reading the worker: {error}")))),
+            Ok(Ok(line)) => serde_json::from_str(&line).map_err(|e| {
+                Failure::Broken(ReferenceError::Protocol(format!("not JSON ({e}): {line}")))
+            }),
+            Ok(Err(error)) => Err(Failure::Broken(ReferenceError::Protocol(format!(
+                "reading the worker: {error}"
+            )))),
             Err(RecvTimeoutError::Timeout) => Err(Failure::TimedOut),
             Err(RecvTimeoutError::Disconnected) => {
                 let _ = self.child.wait();
@@ -347,7 +403,10 @@ impl WorkerProcess {
     }
 
     fn stderr_tail(&self) -> String {
-        self.stderr.lock().map(|tail| tail.clone()).unwrap_or_default()
+        self.stderr
+            .lock()
+            .map(|tail| tail.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -372,7 +431,11 @@ fn install(base: Option<&Path>) -> Result<PathBuf, ReferenceError> {
         move |source| ReferenceError::Install { path, source }
     };
     std::fs::create_dir_all(&base).map_err(error(&base))?;
-    let temp = base.join(format!(".edgeport-reference-node-{}.{}", &hash[..16], std::process::id()));
+    let temp = base.join(format!(
+        ".edgeport-reference-node-{}.{}",
+        &hash[..16],
+        std::process::id()
+    ));
     std::fs::create_dir_all(&temp).map_err(error(&temp))?;
     for (name, text) in NODE_WORKER_FILES {
         std::fs::write(temp.join(name), text).map_err(error(&temp.join(name)))?;

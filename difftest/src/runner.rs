@@ -16,12 +16,16 @@ use std::sync::Mutex;
 use edgeport_contract::EventType;
 use edgeport_converter::{ConvertError, ConvertOptions, Converted, Converter, FunctionSource};
 use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
-use edgeport_runtime::{cloudfront, InstanceOptions, Invocation, LambdaContext, LoadedFunction, Outcome, Runtime};
+use edgeport_runtime::{
+    cloudfront, InstanceOptions, Invocation, LambdaContext, LoadedFunction, Outcome, Runtime,
+};
 use serde_json::Value;
 
 use crate::compare::{compare, observe};
 use crate::coverage::CoverageTally;
-use crate::reference::{ReferenceError, ReferenceInvocation, ReferenceLanguage, ReferenceWorker, WorkerOptions};
+use crate::reference::{
+    ReferenceError, ReferenceInvocation, ReferenceLanguage, ReferenceWorker, WorkerOptions,
+};
 use crate::report::{Coverage, EventOrigin, EventReport, FunctionReport, FunctionStatus, Report};
 use crate::synthesize::{synthesize, SynthesisOptions};
 
@@ -76,9 +80,13 @@ impl FunctionConfig {
     pub fn read(dir: &Path) -> Result<Self, String> {
         let path = dir.join("case.json");
         let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(FunctionConfig { seed: 1, ..FunctionConfig::default() });
+            return Ok(FunctionConfig {
+                seed: 1,
+                ..FunctionConfig::default()
+            });
         };
-        let value: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let event_types = match value.get("eventTypes").and_then(Value::as_array) {
             None => Vec::new(),
             Some(list) => list
@@ -88,9 +96,15 @@ impl FunctionConfig {
                 .map_err(|e| format!("{}: eventTypes: {e}", path.display()))?,
         };
         Ok(FunctionConfig {
-            export: value.get("export").and_then(Value::as_str).map(str::to_string),
+            export: value
+                .get("export")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             event_types,
-            seed: value.get("seed").and_then(Value::as_u64).map_or(1, |s| s as u32),
+            seed: value
+                .get("seed")
+                .and_then(Value::as_u64)
+                .map_or(1, |s| s as u32),
         })
     }
 }
@@ -117,7 +131,13 @@ pub fn run(
             let (next, results) = (&next, &results);
             scope.spawn(move || {
                 // The converter holds wasmer instances, which stay on the thread that made them.
-                let mut tester = FunctionTester { runtime, options, root, worker, converter: None };
+                let mut tester = FunctionTester {
+                    runtime,
+                    options,
+                    root,
+                    worker,
+                    converter: None,
+                };
                 while let Some(function) = functions.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let report = tester.test(function);
                     progress(&report);
@@ -129,9 +149,15 @@ pub fn run(
         }
     });
 
-    let mut functions = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut functions = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     functions.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.source.cmp(&b.source)));
-    Ok(Report { edgeport_version: env!("CARGO_PKG_VERSION").to_string(), seed: options.seed, functions })
+    Ok(Report {
+        edgeport_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: options.seed,
+        functions,
+    })
 }
 
 /// Tests functions one after another with its own converter and reference worker.
@@ -155,9 +181,19 @@ struct TestEvent {
 
 impl<'a> FunctionTester<'a> {
     /// A tester for functions under `root`; starts its reference worker.
-    pub fn new(runtime: &'a Runtime, options: &'a TestOptions, root: &'a Path) -> Result<Self, ReferenceError> {
+    pub fn new(
+        runtime: &'a Runtime,
+        options: &'a TestOptions,
+        root: &'a Path,
+    ) -> Result<Self, ReferenceError> {
         let worker = ReferenceWorker::spawn(ReferenceLanguage::Node, options.worker.clone())?;
-        Ok(FunctionTester { runtime, options, root, worker, converter: None })
+        Ok(FunctionTester {
+            runtime,
+            options,
+            root,
+            worker,
+            converter: None,
+        })
     }
 
     /// Converts `function` and tests the result against the original.
@@ -169,9 +205,11 @@ impl<'a> FunctionTester<'a> {
                 Err(error) => {
                     report.status = FunctionStatus::ConversionFailed;
                     return Err(match error {
-                        ConvertError::Diagnostics { file, diagnostics } => {
-                            diagnostics.iter().map(|d| d.render(&file)).collect::<Vec<_>>().join("\n")
-                        }
+                        ConvertError::Diagnostics { file, diagnostics } => diagnostics
+                            .iter()
+                            .map(|d| d.render(&file))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
                         other => other.to_string(),
                     });
                 }
@@ -182,7 +220,11 @@ impl<'a> FunctionTester<'a> {
 
     /// Tests a given artifact against the original `function` — for checking that the test
     /// catches an artifact that does not behave like its source.
-    pub fn test_artifact(&mut self, function: &FunctionSource, converted: &Converted) -> FunctionReport {
+    pub fn test_artifact(
+        &mut self,
+        function: &FunctionSource,
+        converted: &Converted,
+    ) -> FunctionReport {
         self.guarded(function, |tester, report| {
             let config = FunctionConfig::read(&function_dir(function))?;
             tester.compare_all(function, &config, converted, report)
@@ -198,21 +240,33 @@ impl<'a> FunctionTester<'a> {
     ) -> FunctionReport {
         let mut report = FunctionReport {
             name: function.name.clone(),
-            source: function.path.strip_prefix(self.root).unwrap_or(&function.path).display().to_string(),
+            source: function
+                .path
+                .strip_prefix(self.root)
+                .unwrap_or(&function.path)
+                .display()
+                .to_string(),
             language: function.language().to_string(),
             status: FunctionStatus::Error,
             failure: None,
             events: Vec::new(),
             coverage: None,
         };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self, &mut report)));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self, &mut report)));
         match outcome {
             Ok(Ok(())) => {}
             Ok(Err(failure)) => report.failure = Some(failure),
             Err(panic) => {
-                let message = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
                 report.status = FunctionStatus::Error;
-                report.failure = Some(format!("internal error (a bug in edgeport): {}", message.unwrap_or_default()));
+                report.failure = Some(format!(
+                    "internal error (a bug in edgeport): {}",
+                    message.unwrap_or_default()
+                ));
             }
         }
         report
@@ -227,7 +281,10 @@ impl<'a> FunctionTester<'a> {
         report: &mut FunctionReport,
     ) -> Result<(), String> {
         let dir = function_dir(function);
-        let loaded = self.runtime.load_bytes(converted.wasm.clone()).map_err(|e| e.to_string())?;
+        let loaded = self
+            .runtime
+            .load_bytes(converted.wasm.clone())
+            .map_err(|e| e.to_string())?;
         let export = converted.metadata.handler.clone();
 
         let provided = provided_events(function, &dir)?;
@@ -239,16 +296,27 @@ impl<'a> FunctionTester<'a> {
         };
 
         // The worker names scripts by absolute path.
-        let handler = std::fs::canonicalize(&function.path).map_err(|e| format!("cannot read {}: {e}", function.path.display()))?;
+        let handler = std::fs::canonicalize(&function.path)
+            .map_err(|e| format!("cannot read {}: {e}", function.path.display()))?;
         let mut tally = CoverageTally::new(&handler);
         let mut provided_branches = None;
-        for (events, origin) in [(&provided, EventOrigin::Provided), (&synthesized, EventOrigin::Synthesized)] {
+        for (events, origin) in [
+            (&provided, EventOrigin::Provided),
+            (&synthesized, EventOrigin::Synthesized),
+        ] {
             for event in events {
-                let entry = self.run_event(function, &handler, &export, config.seed, &loaded, event).map_err(|e| e.to_string())?;
+                let entry = self
+                    .run_event(function, &handler, &export, config.seed, &loaded, event)
+                    .map_err(|e| e.to_string())?;
                 report.events.push(entry);
             }
             if self.options.coverage && !events.is_empty() {
-                tally.add(&self.worker.take_coverage(handler.parent().unwrap_or(&dir)).map_err(|e| e.to_string())?);
+                tally.add(
+                    &self
+                        .worker
+                        .take_coverage(handler.parent().unwrap_or(&dir))
+                        .map_err(|e| e.to_string())?,
+                );
                 if origin == EventOrigin::Provided {
                     provided_branches = Some(tally.branches());
                 }
@@ -262,11 +330,19 @@ impl<'a> FunctionTester<'a> {
                 partial_branch_lines: tally.partial_branch_lines(),
             });
         }
-        report.status = if report.different() == 0 { FunctionStatus::Identical } else { FunctionStatus::Different };
+        report.status = if report.different() == 0 {
+            FunctionStatus::Identical
+        } else {
+            FunctionStatus::Different
+        };
         Ok(())
     }
 
-    fn convert(&mut self, function: &FunctionSource, config: &FunctionConfig) -> Result<Converted, ConvertError> {
+    fn convert(
+        &mut self,
+        function: &FunctionSource,
+        config: &FunctionConfig,
+    ) -> Result<Converted, ConvertError> {
         let converter = match &mut self.converter {
             Some(converter) => converter,
             slot => slot.insert(Converter::new(self.runtime)?),
@@ -301,9 +377,9 @@ impl<'a> FunctionTester<'a> {
         };
         // Both sides run at once: the original in the worker process, the converted function
         // on this thread.
-        let (reference, converted) = self
-            .worker
-            .invoke_while(&invocation, || run_converted(loaded, &function.name, seed, timeout_ms, &event.text));
+        let (reference, converted) = self.worker.invoke_while(&invocation, || {
+            run_converted(loaded, &function.name, seed, timeout_ms, &event.text)
+        });
         let reference = reference?;
 
         let reference = observe(event.event_type, &event.event, &reference.outcome);
@@ -323,9 +399,20 @@ impl<'a> FunctionTester<'a> {
 /// Runs the converted function on a fresh instance under the reference's clock, seed, context
 /// and deadline. A failure of the runtime itself is an outcome too: the converted function
 /// did not do what the original did.
-fn run_converted(loaded: &LoadedFunction, name: &str, seed: u32, timeout_ms: u64, event_json: &str) -> Outcome {
+fn run_converted(
+    loaded: &LoadedFunction,
+    name: &str,
+    seed: u32,
+    timeout_ms: u64,
+    event_json: &str,
+) -> Outcome {
     let context = LambdaContext::for_function(name, REQUEST_ID);
-    let invocation = Invocation { event_json, context: &context, seed, deadline_ms: DEFAULT_FIXED_NOW_MS + timeout_ms };
+    let invocation = Invocation {
+        event_json,
+        context: &context,
+        seed,
+        deadline_ms: DEFAULT_FIXED_NOW_MS + timeout_ms,
+    };
     loaded
         .instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS))
         .and_then(|mut instance| instance.invoke(&invocation))
@@ -339,11 +426,17 @@ fn run_converted(loaded: &LoadedFunction, name: &str, seed: u32, timeout_ms: u64
 /// The directory a function's `events/` and `case.json` live in: the handler's directory for
 /// an `index.*` handler; none for a stand-alone file.
 fn function_dir(function: &FunctionSource) -> PathBuf {
-    function.path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    function
+        .path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 fn is_directory_function(function: &FunctionSource) -> bool {
-    function.path.file_stem().is_some_and(|stem| stem == "index")
+    function
+        .path
+        .file_stem()
+        .is_some_and(|stem| stem == "index")
 }
 
 /// The function's `events/*.json`, sorted by name.
@@ -384,7 +477,12 @@ fn provided_events(function: &FunctionSource, dir: &Path) -> Result<Vec<TestEven
         .collect()
 }
 
-fn synthesized_events(converted: &Converted, config: &FunctionConfig, seed: u32, budget: usize) -> Vec<TestEvent> {
+fn synthesized_events(
+    converted: &Converted,
+    config: &FunctionConfig,
+    seed: u32,
+    budget: usize,
+) -> Vec<TestEvent> {
     if budget == 0 {
         return Vec::new();
     }
@@ -395,15 +493,22 @@ fn synthesized_events(converted: &Converted, config: &FunctionConfig, seed: u32,
     } else {
         vec![EventType::ViewerRequest]
     };
-    synthesize(&converted.facts, &attached, &SynthesisOptions { seed, max_events: budget })
-        .into_iter()
-        .map(|synthetic| TestEvent {
-            text: synthetic.event.to_string(),
-            name: format!("synth/{}", synthetic.name),
-            origin: EventOrigin::Synthesized,
-            purpose: Some(synthetic.purpose),
-            event_type: synthetic.event_type,
-            event: synthetic.event,
-        })
-        .collect()
+    synthesize(
+        &converted.facts,
+        &attached,
+        &SynthesisOptions {
+            seed,
+            max_events: budget,
+        },
+    )
+    .into_iter()
+    .map(|synthetic| TestEvent {
+        text: synthetic.event.to_string(),
+        name: format!("synth/{}", synthetic.name),
+        origin: EventOrigin::Synthesized,
+        purpose: Some(synthetic.purpose),
+        event_type: synthetic.event_type,
+        event: synthetic.event,
+    })
+    .collect()
 }

@@ -4,8 +4,8 @@
 
 use edgeport_contract::EventType;
 use edgeport_difftest::report::{
-    Coverage, Difference, EventOrigin, EventReport, Format, FunctionReport, FunctionStatus, Observed, Report, Share,
-    Verdict,
+    Coverage, Difference, EventOrigin, EventReport, Format, FunctionReport, FunctionStatus,
+    Observed, Report, Share, Verdict,
 };
 use edgeport_runtime::cloudfront::Decision;
 use edgeport_runtime::Outcome;
@@ -16,7 +16,12 @@ fn fixture() -> Report {
     Report {
         edgeport_version: "0.1.0".into(),
         seed: 42,
-        functions: vec![basic_auth(), device_routing(), legacy_rewrite(), python_headers()],
+        functions: vec![
+            basic_auth(),
+            device_routing(),
+            legacy_rewrite(),
+            python_headers(),
+        ],
     }
 }
 
@@ -29,8 +34,18 @@ fn basic_auth() -> FunctionReport {
         status: FunctionStatus::Identical,
         failure: None,
         events: vec![
-            identical_event("correct", EventOrigin::Provided, None, EventType::ViewerRequest),
-            identical_event("wrong-password", EventOrigin::Provided, None, EventType::ViewerRequest),
+            identical_event(
+                "correct",
+                EventOrigin::Provided,
+                None,
+                EventType::ViewerRequest,
+            ),
+            identical_event(
+                "wrong-password",
+                EventOrigin::Provided,
+                None,
+                EventType::ViewerRequest,
+            ),
             identical_event(
                 "synth/authorization-missing",
                 EventOrigin::Synthesized,
@@ -39,8 +54,14 @@ fn basic_auth() -> FunctionReport {
             ),
         ],
         coverage: Some(Coverage {
-            branches: Share { covered: 10, total: 12 },
-            provided_branches: Some(Share { covered: 6, total: 12 }),
+            branches: Share {
+                covered: 10,
+                total: 12,
+            },
+            provided_branches: Some(Share {
+                covered: 6,
+                total: 12,
+            }),
             uncovered_lines: vec![20, 12, 13, 14],
             partial_branch_lines: vec![9, 11],
         }),
@@ -50,19 +71,28 @@ fn basic_auth() -> FunctionReport {
 /// One event on which CloudFront would forward a different request, and one on which only the
 /// error message differs.
 fn device_routing() -> FunctionReport {
-    let tablet_event = origin_request_event("/products", &[("CloudFront-Is-Tablet-Viewer", "true")]);
+    let tablet_event =
+        origin_request_event("/products", &[("CloudFront-Is-Tablet-Viewer", "true")]);
     let forwarded = |uri: &str| {
         let mut request = tablet_event["Records"][0]["cf"]["request"].clone();
         request["uri"] = json!(uri);
         request
     };
     let reference = Observed {
-        outcome: Outcome::Result { value: forwarded("/tablet/products") },
-        decision: Decision::Forward { request: forwarded("/tablet/products") },
+        outcome: Outcome::Result {
+            value: forwarded("/tablet/products"),
+        },
+        decision: Decision::Forward {
+            request: forwarded("/tablet/products"),
+        },
     };
     let converted = Observed {
-        outcome: Outcome::Result { value: forwarded("/products") },
-        decision: Decision::Forward { request: forwarded("/products") },
+        outcome: Outcome::Result {
+            value: forwarded("/products"),
+        },
+        decision: Decision::Forward {
+            request: forwarded("/products"),
+        },
     };
     let tablet = different_event(
         "synth/tablet-viewer",
@@ -77,7 +107,11 @@ fn device_routing() -> FunctionReport {
     let no_headers = origin_request_event("/products", &[]);
     // Outcomes in a report are normalised: no stack traces.
     let error = |message: &str| Observed {
-        outcome: Outcome::Error { error_type: "TypeError".into(), error_message: message.into(), trace: Vec::new() },
+        outcome: Outcome::Error {
+            error_type: "TypeError".into(),
+            error_message: message.into(),
+            trace: Vec::new(),
+        },
         decision: Decision::Fail {
             status: 503,
             title: "function execution error".into(),
@@ -101,14 +135,30 @@ fn device_routing() -> FunctionReport {
         status: FunctionStatus::Different,
         failure: None,
         events: vec![
-            identical_event("desktop", EventOrigin::Provided, None, EventType::OriginRequest),
+            identical_event(
+                "desktop",
+                EventOrigin::Provided,
+                None,
+                EventType::OriginRequest,
+            ),
             malformed,
-            identical_event("mobile", EventOrigin::Provided, None, EventType::OriginRequest),
+            identical_event(
+                "mobile",
+                EventOrigin::Provided,
+                None,
+                EventType::OriginRequest,
+            ),
             tablet,
         ],
         coverage: Some(Coverage {
-            branches: Share { covered: 5, total: 6 },
-            provided_branches: Some(Share { covered: 5, total: 6 }),
+            branches: Share {
+                covered: 5,
+                total: 6,
+            },
+            provided_branches: Some(Share {
+                covered: 5,
+                total: 6,
+            }),
             uncovered_lines: vec![18],
             partial_branch_lines: Vec::new(),
         }),
@@ -146,13 +196,20 @@ fn python_headers() -> FunctionReport {
         source: "python-headers/handler.py".into(),
         language: "python".into(),
         status: FunctionStatus::Error,
-        failure: Some("the python3 reference worker exited with status 137\nstderr: MemoryError".into()),
+        failure: Some(
+            "the python3 reference worker exited with status 137\nstderr: MemoryError".into(),
+        ),
         events: Vec::new(),
         coverage: None,
     }
 }
 
-fn identical_event(name: &str, origin: EventOrigin, purpose: Option<&str>, event_type: EventType) -> EventReport {
+fn identical_event(
+    name: &str,
+    origin: EventOrigin,
+    purpose: Option<&str>,
+    event_type: EventType,
+) -> EventReport {
     EventReport {
         name: name.into(),
         origin,
@@ -173,16 +230,26 @@ fn different_event(
     reference: Observed,
     converted: Observed,
 ) -> EventReport {
-    let pretty = |observed: &Observed| serde_json::to_string_pretty(observed).expect("an outcome serializes") + "\n";
+    let pretty = |observed: &Observed| {
+        serde_json::to_string_pretty(observed).expect("an outcome serializes") + "\n"
+    };
     let (left, right) = (pretty(&reference), pretty(&converted));
-    let diff = similar::TextDiff::from_lines(&left, &right).unified_diff().header("node", "edgeport").to_string();
+    let diff = similar::TextDiff::from_lines(&left, &right)
+        .unified_diff()
+        .header("node", "edgeport")
+        .to_string();
     EventReport {
         name: name.into(),
         origin,
         purpose: purpose.map(Into::into),
         event_type: EventType::OriginRequest,
         verdict,
-        difference: Some(Box::new(Difference { event, reference, converted, diff })),
+        difference: Some(Box::new(Difference {
+            event,
+            reference,
+            converted,
+            diff,
+        })),
     }
 }
 
@@ -234,7 +301,11 @@ fn junit_snapshot() {
 #[test]
 fn json_has_a_summary_and_a_trailing_newline() {
     let text = fixture().render(Format::Json);
-    assert!(text.ends_with("}\n"), "no trailing newline: {:?}", &text[text.len().saturating_sub(10)..]);
+    assert!(
+        text.ends_with("}\n"),
+        "no trailing newline: {:?}",
+        &text[text.len().saturating_sub(10)..]
+    );
     let value: Value = serde_json::from_str(&text).expect("the JSON report parses");
     assert_eq!(
         value["summary"],
@@ -248,18 +319,37 @@ fn json_has_a_summary_and_a_trailing_newline() {
 fn markdown_verdict_names_differences_and_failures() {
     let markdown = fixture().render(Format::Markdown);
     let verdict = markdown.lines().nth(2).expect("a verdict line");
-    assert_eq!(verdict, "❌ 1 of 4 functions differs (2 of 7 events); 1 failed to convert; 1 could not be run");
-    assert!(markdown.contains("| 💥 legacy-rewrite · conversion failed | — | — | — | — |"), "{markdown}");
-    assert!(markdown.contains("83% (10/12 branches) · provided events alone 50%"), "{markdown}");
-    assert!(markdown.contains(": lines 12–14, 20; branches not taken both ways on lines 9, 11\n"), "{markdown}");
+    assert_eq!(
+        verdict,
+        "❌ 1 of 4 functions differs (2 of 7 events); 1 failed to convert; 1 could not be run"
+    );
+    assert!(
+        markdown.contains("| 💥 legacy-rewrite · conversion failed | — | — | — | — |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("83% (10/12 branches) · provided events alone 50%"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(": lines 12–14, 20; branches not taken both ways on lines 9, 11\n"),
+        "{markdown}"
+    );
 }
 
 #[test]
 fn markdown_code_blocks_outlast_backtick_runs() {
     let markdown = fixture().render(Format::Markdown);
     // The diagnostic holds a run of three backticks, so its fence needs four.
-    assert!(markdown.contains("\n````text\nerror[EP0105]: `eval` cannot be converted\n"), "{markdown}");
-    assert_eq!(markdown.matches("<details>").count(), markdown.matches("</details>").count(), "unbalanced <details>");
+    assert!(
+        markdown.contains("\n````text\nerror[EP0105]: `eval` cannot be converted\n"),
+        "{markdown}"
+    );
+    assert_eq!(
+        markdown.matches("<details>").count(),
+        markdown.matches("</details>").count(),
+        "unbalanced <details>"
+    );
 }
 
 #[test]
@@ -267,31 +357,60 @@ fn markdown_all_identical_says_so() {
     let mut second = basic_auth();
     second.name = "cache-headers".into();
     second.coverage = None;
-    let report = Report { edgeport_version: "0.1.0".into(), seed: 7, functions: vec![basic_auth(), second] };
+    let report = Report {
+        edgeport_version: "0.1.0".into(),
+        seed: 7,
+        functions: vec![basic_auth(), second],
+    };
     let markdown = report.render(Format::Markdown);
-    assert_eq!(markdown.lines().nth(2), Some("✅ 2 functions, 6 events: no differences"));
-    assert!(!markdown.contains('❌') && !markdown.contains("####"), "{markdown}");
-    assert!(markdown.contains("| ✅ cache-headers | 3 | 3 | 0 | — |"), "{markdown}");
+    assert_eq!(
+        markdown.lines().nth(2),
+        Some("✅ 2 functions, 6 events: no differences")
+    );
+    assert!(
+        !markdown.contains('❌') && !markdown.contains("####"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| ✅ cache-headers | 3 | 3 | 0 | — |"),
+        "{markdown}"
+    );
 
     let junit = report.render(Format::Junit);
-    assert!(junit.contains("<testsuites name=\"edgeport\" tests=\"6\" failures=\"0\" errors=\"0\">"), "{junit}");
+    assert!(
+        junit.contains("<testsuites name=\"edgeport\" tests=\"6\" failures=\"0\" errors=\"0\">"),
+        "{junit}"
+    );
 }
 
 #[test]
 fn markdown_escapes_table_cells_and_summaries() {
     let mut function = device_routing();
     function.name = "a|b <script>&`x`\nnext_*line*".into();
-    let markdown =
-        Report { edgeport_version: "0.1.0".into(), seed: 1, functions: vec![function] }.render(Format::Markdown);
+    let markdown = Report {
+        edgeport_version: "0.1.0".into(),
+        seed: 1,
+        functions: vec![function],
+    }
+    .render(Format::Markdown);
 
-    let row = markdown.lines().find(|line| line.starts_with("| ❌")).expect("a table row for the function");
+    let row = markdown
+        .lines()
+        .find(|line| line.starts_with("| ❌"))
+        .expect("a table row for the function");
     assert_eq!(
         row,
         "| ❌ a&#124;b &lt;script&gt;&amp;&#96;x&#96; next&#95;&#42;line&#42; | 4 | 2 | 2 | 83% (5/6 branches) |"
     );
     assert_eq!(row.matches('|').count(), 6, "a cell was split: {row}");
-    let summary = markdown.lines().find(|line| line.starts_with("<summary>❌")).expect("a summary for the function");
-    assert!(summary.contains("<b>a&#124;b &lt;script&gt;&amp;&#96;x&#96; next&#95;&#42;line&#42;</b>"), "{summary}");
+    let summary = markdown
+        .lines()
+        .find(|line| line.starts_with("<summary>❌"))
+        .expect("a summary for the function");
+    assert!(
+        summary.contains("<b>a&#124;b &lt;script&gt;&amp;&#96;x&#96; next&#95;&#42;line&#42;</b>"),
+        "{summary}"
+    );
     assert!(!markdown.contains("<script>"), "{markdown}");
 }
 
@@ -308,12 +427,20 @@ fn markdown_stays_within_githubs_limit() {
                 .map(|e| {
                     let event = origin_request_event("/", &[("x-padding", &big_value)]);
                     let reference = Observed {
-                        outcome: Outcome::Result { value: json!({ "status": "200", "body": big_value }) },
-                        decision: Decision::Respond { response: json!({ "status": "200" }) },
+                        outcome: Outcome::Result {
+                            value: json!({ "status": "200", "body": big_value }),
+                        },
+                        decision: Decision::Respond {
+                            response: json!({ "status": "200" }),
+                        },
                     };
                     let converted = Observed {
-                        outcome: Outcome::Result { value: json!({ "status": "500", "body": big_value }) },
-                        decision: Decision::Respond { response: json!({ "status": "500" }) },
+                        outcome: Outcome::Result {
+                            value: json!({ "status": "500", "body": big_value }),
+                        },
+                        decision: Decision::Respond {
+                            response: json!({ "status": "500" }),
+                        },
                     };
                     different_event(
                         &format!("event-{e:02}"),
@@ -329,24 +456,49 @@ fn markdown_stays_within_githubs_limit() {
             function
         })
         .collect();
-    let report = Report { edgeport_version: "0.1.0".into(), seed: 1, functions };
+    let report = Report {
+        edgeport_version: "0.1.0".into(),
+        seed: 1,
+        functions,
+    };
     let markdown = report.render(Format::Markdown);
 
-    assert!(markdown.chars().count() < 65_536, "{} characters", markdown.chars().count());
-    assert_eq!(markdown.lines().filter(|line| line.starts_with("| ❌ function-")).count(), 40, "the table lost rows");
+    assert!(
+        markdown.chars().count() < 65_536,
+        "{} characters",
+        markdown.chars().count()
+    );
+    assert_eq!(
+        markdown
+            .lines()
+            .filter(|line| line.starts_with("| ❌ function-"))
+            .count(),
+        40,
+        "the table lost rows"
+    );
     let shown = markdown.matches("\n#### ❌ ").count();
     assert!(shown > 0, "no evidence was kept");
     let note = markdown.lines().last().expect("a closing note");
     let left_out = 40 * 25 - shown;
-    assert!(note.contains(&format!(": {left_out} differing events")), "{note}");
-    assert!(note.contains("The JSON report (`--format json`) has all of them."), "{note}");
+    assert!(
+        note.contains(&format!(": {left_out} differing events")),
+        "{note}"
+    );
+    assert!(
+        note.contains("The JSON report (`--format json`) has all of them."),
+        "{note}"
+    );
     let has_coverage = markdown.contains("Coverage: source lines no event reached");
     assert_ne!(
         has_coverage,
         note.contains("the coverage section"),
         "the coverage section is there or noted as left out"
     );
-    assert_eq!(markdown.matches("<details>").count(), markdown.matches("</details>").count(), "unbalanced <details>");
+    assert_eq!(
+        markdown.matches("<details>").count(),
+        markdown.matches("</details>").count(),
+        "unbalanced <details>"
+    );
 }
 
 #[test]
@@ -355,60 +507,124 @@ fn markdown_of_a_huge_run_lists_only_what_needs_attention() {
     // than its coverage section can.
     let functions: Vec<FunctionReport> = (0..1000)
         .map(|i| {
-            let mut function = if i == 500 { device_routing() } else { basic_auth() };
+            let mut function = if i == 500 {
+                device_routing()
+            } else {
+                basic_auth()
+            };
             function.name = format!("function-{i:04}");
             function
         })
         .collect();
-    let markdown = Report { edgeport_version: "0.1.0".into(), seed: 1, functions }.render(Format::Markdown);
+    let markdown = Report {
+        edgeport_version: "0.1.0".into(),
+        seed: 1,
+        functions,
+    }
+    .render(Format::Markdown);
 
-    assert!(markdown.chars().count() < 65_536, "{} characters", markdown.chars().count());
-    let rows: Vec<&str> =
-        markdown.lines().filter(|line| line.starts_with("| ") && !line.starts_with("| :--")).collect();
+    assert!(
+        markdown.chars().count() < 65_536,
+        "{} characters",
+        markdown.chars().count()
+    );
+    let rows: Vec<&str> = markdown
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| :--"))
+        .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(rows[1].starts_with("| ❌ function-0500 |"), "{rows:?}");
-    assert!(markdown.contains("\n999 functions not listed here (999 of them identical);"), "{markdown}");
-    assert!(markdown.contains("\n#### ❌ synth/tablet-viewer\n"), "the evidence was dropped");
+    assert!(
+        markdown.contains("\n999 functions not listed here (999 of them identical);"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("\n#### ❌ synth/tablet-viewer\n"),
+        "the evidence was dropped"
+    );
     let note = markdown.lines().last().expect("a closing note");
-    assert!(note.ends_with(": the coverage section. The JSON report (`--format json`) has all of them."), "{note}");
+    assert!(
+        note.ends_with(
+            ": the coverage section. The JSON report (`--format json`) has all of them."
+        ),
+        "{note}"
+    );
 }
 
 #[test]
 fn junit_is_well_formed_and_counts_add_up() {
     let xml = fixture().render(Format::Junit);
-    let root = parse_xml(&xml).unwrap_or_else(|error| panic!("malformed JUnit XML: {error}\n{xml}"));
+    let root =
+        parse_xml(&xml).unwrap_or_else(|error| panic!("malformed JUnit XML: {error}\n{xml}"));
     assert_eq!(root.name, "testsuites");
-    let all_cases: Vec<&Element> = root.children.iter().flat_map(|suite| &suite.children).collect();
-    assert_eq!(root.attribute("tests"), Some(all_cases.len().to_string().as_str()));
+    let all_cases: Vec<&Element> = root
+        .children
+        .iter()
+        .flat_map(|suite| &suite.children)
+        .collect();
+    assert_eq!(
+        root.attribute("tests"),
+        Some(all_cases.len().to_string().as_str())
+    );
     assert_eq!(root.attribute("failures"), Some("2"));
     assert_eq!(root.attribute("errors"), Some("2"));
     for suite in &root.children {
-        assert_eq!(suite.attribute("tests"), Some(suite.children.len().to_string().as_str()));
-        let with = |kind: &str| suite.children.iter().filter(|case| case.child(kind).is_some()).count().to_string();
+        assert_eq!(
+            suite.attribute("tests"),
+            Some(suite.children.len().to_string().as_str())
+        );
+        let with = |kind: &str| {
+            suite
+                .children
+                .iter()
+                .filter(|case| case.child(kind).is_some())
+                .count()
+                .to_string()
+        };
         assert_eq!(suite.attribute("failures"), Some(with("failure").as_str()));
         assert_eq!(suite.attribute("errors"), Some(with("error").as_str()));
     }
 
-    let routing = root.children.iter().find(|s| s.attribute("name") == Some("device-routing")).expect("a suite");
-    let tablet = routing.children.iter().find(|c| c.attribute("name") == Some("synth/tablet-viewer")).expect("a case");
+    let routing = root
+        .children
+        .iter()
+        .find(|s| s.attribute("name") == Some("device-routing"))
+        .expect("a suite");
+    let tablet = routing
+        .children
+        .iter()
+        .find(|c| c.attribute("name") == Some("synth/tablet-viewer"))
+        .expect("a case");
     let failure = tablet.child("failure").expect("a failure");
     let diff = match &device_routing().events[3].difference {
         Some(difference) => difference.diff.clone(),
         None => panic!("the tablet event has a difference"),
     };
     assert!(
-        failure.text.starts_with("event type: origin-request\norigin: synthesized\npurpose: header"),
+        failure
+            .text
+            .starts_with("event type: origin-request\norigin: synthesized\npurpose: header"),
         "{}",
         failure.text
     );
     assert!(failure.text.ends_with(&diff), "{}", failure.text);
 
-    let legacy = root.children.iter().find(|s| s.attribute("name") == Some("legacy-rewrite")).expect("a suite");
+    let legacy = root
+        .children
+        .iter()
+        .find(|s| s.attribute("name") == Some("legacy-rewrite"))
+        .expect("a suite");
     let convert = legacy.child("testcase").expect("a test case");
     assert_eq!(convert.attribute("name"), Some("convert"));
     let error = convert.child("error").expect("an error");
-    assert_eq!(Some(error.text.as_str()), legacy_rewrite().failure.as_deref());
-    assert_eq!(error.attribute("message"), Some("conversion failed: error[EP0105]: `eval` cannot be converted"));
+    assert_eq!(
+        Some(error.text.as_str()),
+        legacy_rewrite().failure.as_deref()
+    );
+    assert_eq!(
+        error.attribute("message"),
+        Some("conversion failed: error[EP0105]: `eval` cannot be converted")
+    );
 }
 
 #[test]
@@ -416,12 +632,24 @@ fn junit_escapes_markup_and_replaces_characters_xml_forbids() {
     let mut function = python_headers();
     function.name = "quotes \"'<&>'\"".into();
     function.failure = Some("worker died:\u{0}\u{1b}[31m\tred\r\nline \u{fffe}".into());
-    let xml = Report { edgeport_version: "0.1.0".into(), seed: 1, functions: vec![function] }.render(Format::Junit);
-    let root = parse_xml(&xml).unwrap_or_else(|error| panic!("malformed JUnit XML: {error}\n{xml}"));
+    let xml = Report {
+        edgeport_version: "0.1.0".into(),
+        seed: 1,
+        functions: vec![function],
+    }
+    .render(Format::Junit);
+    let root =
+        parse_xml(&xml).unwrap_or_else(|error| panic!("malformed JUnit XML: {error}\n{xml}"));
     let suite = root.child("testsuite").expect("a suite");
     assert_eq!(suite.attribute("name"), Some("quotes \"'<&>'\""));
-    let error = suite.child("testcase").and_then(|case| case.child("error")).expect("an error");
-    assert_eq!(error.text, "worker died:\u{fffd}\u{fffd}[31m\tred\r\nline \u{fffd}");
+    let error = suite
+        .child("testcase")
+        .and_then(|case| case.child("error"))
+        .expect("an error");
+    assert_eq!(
+        error.text,
+        "worker died:\u{fffd}\u{fffd}[31m\tred\r\nline \u{fffd}"
+    );
 }
 
 /// An element of a parsed XML document.
@@ -436,7 +664,10 @@ struct Element {
 
 impl Element {
     fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn child(&self, name: &str) -> Option<&Element> {
@@ -478,7 +709,10 @@ impl XmlParser<'_> {
                 self.rest = rest;
                 Ok(())
             }
-            None => Err(format!("expected {token:?} at {:?}", self.rest.chars().take(40).collect::<String>())),
+            None => Err(format!(
+                "expected {token:?} at {:?}",
+                self.rest.chars().take(40).collect::<String>()
+            )),
         }
     }
 
@@ -493,14 +727,22 @@ impl XmlParser<'_> {
                 self.rest = &self.rest[end..];
                 Ok(name.to_owned())
             }
-            _ => Err(format!("expected a name at {:?}", self.rest.chars().take(40).collect::<String>())),
+            _ => Err(format!(
+                "expected a name at {:?}",
+                self.rest.chars().take(40).collect::<String>()
+            )),
         }
     }
 
     fn element(&mut self) -> Result<Element, String> {
         self.eat("<")?;
         let name = self.name()?;
-        let mut element = Element { name, attributes: Vec::new(), children: Vec::new(), text: String::new() };
+        let mut element = Element {
+            name,
+            attributes: Vec::new(),
+            children: Vec::new(),
+            text: String::new(),
+        };
         loop {
             let before = self.rest.len();
             self.skip_whitespace();
@@ -511,11 +753,17 @@ impl XmlParser<'_> {
                 break;
             }
             if self.rest.len() == before {
-                return Err(format!("no whitespace before an attribute of <{}>", element.name));
+                return Err(format!(
+                    "no whitespace before an attribute of <{}>",
+                    element.name
+                ));
             }
             let attribute = self.name()?;
             self.eat("=\"")?;
-            let end = self.rest.find('"').ok_or("an unterminated attribute value")?;
+            let end = self
+                .rest
+                .find('"')
+                .ok_or("an unterminated attribute value")?;
             let raw = &self.rest[..end];
             if raw.contains('<') {
                 return Err(format!("a raw '<' in attribute {attribute}"));
@@ -541,7 +789,10 @@ impl XmlParser<'_> {
                 element.children.push(self.element()?);
                 continue;
             }
-            let end = self.rest.find('<').ok_or_else(|| format!("<{}> is never closed", element.name))?;
+            let end = self
+                .rest
+                .find('<')
+                .ok_or_else(|| format!("<{}> is never closed", element.name))?;
             let raw = &self.rest[..end];
             if raw.contains("]]>") {
                 return Err("']]>' in character data".into());
@@ -554,8 +805,7 @@ impl XmlParser<'_> {
 
 /// Character data with its references resolved.
 fn decode(raw: &str) -> Result<String, String> {
-    let is_xml_char =
-        |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
+    let is_xml_char = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
     if let Some(c) = raw.chars().find(|&c| !is_xml_char(c)) {
         return Err(format!("character {c:?} is not allowed in XML 1.0"));
     }
@@ -563,7 +813,9 @@ fn decode(raw: &str) -> Result<String, String> {
     let mut pieces = raw.split('&');
     text.push_str(pieces.next().unwrap_or_default());
     for piece in pieces {
-        let (reference, after) = piece.split_once(';').ok_or_else(|| format!("a raw '&' before {piece:?}"))?;
+        let (reference, after) = piece
+            .split_once(';')
+            .ok_or_else(|| format!("a raw '&' before {piece:?}"))?;
         let c = match reference {
             "amp" => '&',
             "lt" => '<',

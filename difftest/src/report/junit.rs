@@ -38,11 +38,19 @@ fn suite(function: &FunctionReport) -> Suite {
         tests += 1;
         if event.verdict == Verdict::Identical {
             let name = escape(&event.name, Quoting::Attribute);
-            cases.push_str(&format!("    <testcase classname=\"{class}\" name=\"{name}\"/>\n"));
+            cases.push_str(&format!(
+                "    <testcase classname=\"{class}\" name=\"{name}\"/>\n"
+            ));
         } else {
             failures += 1;
             let text = failure_text(event);
-            cases.push_str(&unsuccessful_case(&class, &event.name, "failure", event.verdict.describe(), &text));
+            cases.push_str(&unsuccessful_case(
+                &class,
+                &event.name,
+                "failure",
+                event.verdict.describe(),
+                &text,
+            ));
         }
     }
     let step = match function.status {
@@ -62,8 +70,17 @@ fn suite(function: &FunctionReport) -> Suite {
         cases.push_str(&unsuccessful_case(&class, step, "error", &message, failure));
     }
     let open = format!("  <testsuite name=\"{class}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\"");
-    let xml = if cases.is_empty() { format!("{open}/>\n") } else { format!("{open}>\n{cases}  </testsuite>\n") };
-    Suite { xml, tests, failures, errors }
+    let xml = if cases.is_empty() {
+        format!("{open}/>\n")
+    } else {
+        format!("{open}>\n{cases}  </testsuite>\n")
+    };
+    Suite {
+        xml,
+        tests,
+        failures,
+        errors,
+    }
 }
 
 /// A test case holding a `<failure>` (a difference) or an `<error>` (the test could not run);
@@ -85,7 +102,11 @@ fn unsuccessful_case(class: &str, name: &str, element: &str, message: &str, text
 
 /// The text of an event's failure: what the event was, then the diff.
 fn failure_text(event: &EventReport) -> String {
-    let mut text = format!("event type: {}\norigin: {}\n", event.event_type.as_str(), event.origin.describe());
+    let mut text = format!(
+        "event type: {}\norigin: {}\n",
+        event.event_type.as_str(),
+        event.origin.describe()
+    );
     if let Some(purpose) = &event.purpose {
         text.push_str(&format!("purpose: {purpose}\n"));
     }

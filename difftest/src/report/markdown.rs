@@ -21,12 +21,17 @@ const TABLE_LIMIT: usize = LIMIT / 2;
 /// Room kept for the closing note about evidence that was left out.
 const NOTE_ROOM: usize = 500;
 
-const TABLE_HEAD: &str = "| function | events | identical | different | coverage |\n| :-- | --: | --: | --: | :-- |\n";
+const TABLE_HEAD: &str =
+    "| function | events | identical | different | coverage |\n| :-- | --: | --: | --: | :-- |\n";
 
 pub(super) fn render(report: &Report) -> String {
     let mut out = String::from("## edgeport differential test\n\n");
     out.push_str(&verdict(report));
-    out.push_str(&format!("\n\n<sub>seed {} · edgeport {}</sub>\n", report.seed, inline(&report.edgeport_version)));
+    out.push_str(&format!(
+        "\n\n<sub>seed {} · edgeport {}</sub>\n",
+        report.seed,
+        inline(&report.edgeport_version)
+    ));
     if !report.functions.is_empty() {
         out.push('\n');
         out.push_str(&table(report));
@@ -56,24 +61,41 @@ fn verdict(report: &Report) -> String {
         return "⚠️ no functions were found, so nothing was tested".to_owned();
     }
     if report.all_identical() {
-        return format!("✅ {}, {}: no differences", count(functions, "function"), count(events, "event"));
+        return format!(
+            "✅ {}, {}: no differences",
+            count(functions, "function"),
+            count(events, "event")
+        );
     }
     let different = report.functions_with(FunctionStatus::Different);
     let different_events = report.different_event_count();
     let parts = [
         (different, if different == 1 { "differs" } else { "differ" }),
-        (report.functions_with(FunctionStatus::ConversionFailed), "failed to convert"),
-        (report.functions_with(FunctionStatus::Error), "could not be run"),
+        (
+            report.functions_with(FunctionStatus::ConversionFailed),
+            "failed to convert",
+        ),
+        (
+            report.functions_with(FunctionStatus::Error),
+            "could not be run",
+        ),
     ];
     let mut clauses = Vec::new();
-    for (index, (how_many, what)) in parts.into_iter().enumerate().filter(|(_, (how_many, _))| *how_many > 0) {
+    for (index, (how_many, what)) in parts
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (how_many, _))| *how_many > 0)
+    {
         let mut clause = if clauses.is_empty() {
             format!("{how_many} of {} {what}", count(functions, "function"))
         } else {
             format!("{how_many} {what}")
         };
         if index == 0 {
-            clause.push_str(&format!(" ({different_events} of {})", count(events, "event")));
+            clause.push_str(&format!(
+                " ({different_events} of {})",
+                count(events, "event")
+            ));
         }
         clauses.push(clause);
     }
@@ -83,7 +105,8 @@ fn verdict(report: &Report) -> String {
 /// The summary table; when the whole table would take more than [`TABLE_LIMIT`], only the
 /// functions that need attention are listed, as many as fit.
 fn table(report: &Report) -> String {
-    let rows: Vec<(&FunctionReport, String)> = report.functions.iter().map(|f| (f, table_row(f))).collect();
+    let rows: Vec<(&FunctionReport, String)> =
+        report.functions.iter().map(|f| (f, table_row(f))).collect();
     let whole: usize = rows.iter().map(|(_, row)| row.len()).sum();
     let mut text = TABLE_HEAD.to_owned();
     if TABLE_HEAD.len() + whole <= TABLE_LIMIT {
@@ -112,24 +135,43 @@ fn table(report: &Report) -> String {
 }
 
 fn table_row(function: &FunctionReport) -> String {
-    let mut name = format!("{} {}", status_emoji(function.status), inline(&function.name));
+    let mut name = format!(
+        "{} {}",
+        status_emoji(function.status),
+        inline(&function.name)
+    );
     if function.status.is_failure() {
         name.push_str(&format!(" · {}", function.status.describe()));
     }
-    let [events, identical, different] = if function.status.is_failure() && function.events.is_empty() {
-        ["—".to_owned(), "—".to_owned(), "—".to_owned()]
-    } else {
-        [function.events.len(), function.identical(), function.different()].map(|n| n.to_string())
-    };
-    let coverage = function.coverage.as_ref().map_or_else(|| "—".to_owned(), coverage_cell);
+    let [events, identical, different] =
+        if function.status.is_failure() && function.events.is_empty() {
+            ["—".to_owned(), "—".to_owned(), "—".to_owned()]
+        } else {
+            [
+                function.events.len(),
+                function.identical(),
+                function.different(),
+            ]
+            .map(|n| n.to_string())
+        };
+    let coverage = function
+        .coverage
+        .as_ref()
+        .map_or_else(|| "—".to_owned(), coverage_cell);
     format!("| {name} | {events} | {identical} | {different} | {coverage} |\n")
 }
 
 /// `83% (10/12 branches)`, and what the provided events reached alone when that is less.
 fn coverage_cell(coverage: &Coverage) -> String {
     let mut cell = coverage.branches.to_string();
-    if let Some(provided) = coverage.provided_branches.filter(|provided| *provided != coverage.branches) {
-        cell.push_str(&format!(" · provided events alone {}%", provided.percent().floor()));
+    if let Some(provided) = coverage
+        .provided_branches
+        .filter(|provided| *provided != coverage.branches)
+    {
+        cell.push_str(&format!(
+            " · provided events alone {}%",
+            provided.percent().floor()
+        ));
     }
     cell
 }
@@ -149,11 +191,19 @@ fn needs_attention(function: &FunctionReport) -> bool {
 
 /// One function's collapsed section with its failure and its non-identical events, as many of
 /// them as `budget` allows; empty when none fit.
-fn evidence_section(function: &FunctionReport, budget: &mut Budget, left_out: &mut LeftOut) -> String {
+fn evidence_section(
+    function: &FunctionReport,
+    budget: &mut Budget,
+    left_out: &mut LeftOut,
+) -> String {
     let summary = if function.status.is_failure() {
         function.status.describe().to_owned()
     } else {
-        format!("{} of {} differ", function.different(), count(function.events.len(), "event"))
+        format!(
+            "{} of {} differ",
+            function.different(),
+            count(function.events.len(), "event")
+        )
     };
     let open = format!(
         "\n<details>\n<summary>{} <b>{}</b> · <code>{}</code> · {summary}</summary>\n",
@@ -167,7 +217,11 @@ fn evidence_section(function: &FunctionReport, budget: &mut Budget, left_out: &m
     // The section's framing is paid for by the first piece that fits, so a section none of
     // whose pieces fit costs nothing.
     let mut add = |piece: String, left_out_counter: &mut usize| {
-        let framing = if body.is_empty() { open.len() + close.len() } else { 0 };
+        let framing = if body.is_empty() {
+            open.len() + close.len()
+        } else {
+            0
+        };
         if budget.take(framing + piece.len()) {
             body.push_str(&piece);
         } else {
@@ -175,9 +229,16 @@ fn evidence_section(function: &FunctionReport, budget: &mut Budget, left_out: &m
         }
     };
     if let Some(failure) = &function.failure {
-        add(format!("\n{}", code_block("text", failure)), &mut left_out.failures);
+        add(
+            format!("\n{}", code_block("text", failure)),
+            &mut left_out.failures,
+        );
     }
-    for event in function.events.iter().filter(|e| e.verdict != Verdict::Identical) {
+    for event in function
+        .events
+        .iter()
+        .filter(|e| e.verdict != Verdict::Identical)
+    {
         add(event_evidence(function, event), &mut left_out.events);
     }
     if body.is_empty() {
@@ -189,7 +250,11 @@ fn evidence_section(function: &FunctionReport, budget: &mut Budget, left_out: &m
 
 /// What one non-identical event was, and what both sides did with it.
 fn event_evidence(function: &FunctionReport, event: &EventReport) -> String {
-    let emoji = if event.verdict == Verdict::Different { "❌" } else { "⚠️" };
+    let emoji = if event.verdict == Verdict::Different {
+        "❌"
+    } else {
+        "⚠️"
+    };
     let origin = match &event.purpose {
         Some(purpose) => format!("{} ({})", event.origin.describe(), inline(purpose)),
         None => event.origin.describe().to_owned(),
@@ -238,8 +303,14 @@ fn coverage_section(report: &Report) -> Option<String> {
             };
             match coverage.partial_branch_lines.len() {
                 0 => {}
-                1 => uncovered.push_str(&format!("; a branch not taken both ways on line {}", line_ranges(&coverage.partial_branch_lines))),
-                _ => uncovered.push_str(&format!("; branches not taken both ways on lines {}", line_ranges(&coverage.partial_branch_lines))),
+                1 => uncovered.push_str(&format!(
+                    "; a branch not taken both ways on line {}",
+                    line_ranges(&coverage.partial_branch_lines)
+                )),
+                _ => uncovered.push_str(&format!(
+                    "; branches not taken both ways on lines {}",
+                    line_ranges(&coverage.partial_branch_lines)
+                )),
             }
             Some(format!(
                 "- **{}** · <code>{}</code> · {}: {uncovered}\n",
@@ -272,7 +343,13 @@ fn line_ranges(lines: &[u32]) -> String {
     }
     ranges
         .iter()
-        .map(|&(start, end)| if start == end { start.to_string() } else { format!("{start}–{end}") })
+        .map(|&(start, end)| {
+            if start == end {
+                start.to_string()
+            } else {
+                format!("{start}–{end}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -361,7 +438,9 @@ fn inline(text: &str) -> String {
             '&' => safe.push_str("&amp;"),
             '<' => safe.push_str("&lt;"),
             '>' => safe.push_str("&gt;"),
-            '|' | '`' | '*' | '_' | '[' | ']' | '\\' | '~' | '$' => safe.push_str(&format!("&#{};", u32::from(c))),
+            '|' | '`' | '*' | '_' | '[' | ']' | '\\' | '~' | '$' => {
+                safe.push_str(&format!("&#{};", u32::from(c)))
+            }
             c if c.is_control() => safe.push(' '),
             c => safe.push(c),
         }

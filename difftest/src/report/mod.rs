@@ -32,7 +32,9 @@ impl std::str::FromStr for Format {
             "markdown" | "md" => Ok(Format::Markdown),
             "json" => Ok(Format::Json),
             "junit" => Ok(Format::Junit),
-            other => Err(format!("unknown report format '{other}' (expected markdown, json or junit)")),
+            other => Err(format!(
+                "unknown report format '{other}' (expected markdown, json or junit)"
+            )),
         }
     }
 }
@@ -75,7 +77,10 @@ pub struct FunctionReport {
 impl FunctionReport {
     /// Events whose outcomes were identical.
     pub fn identical(&self) -> usize {
-        self.events.iter().filter(|e| e.verdict == Verdict::Identical).count()
+        self.events
+            .iter()
+            .filter(|e| e.verdict == Verdict::Identical)
+            .count()
     }
 
     /// Events whose outcomes differed.
@@ -120,7 +125,10 @@ impl FunctionStatus {
 
     /// Whether the function could not be tested at all or only in part.
     pub fn is_failure(self) -> bool {
-        matches!(self, FunctionStatus::ConversionFailed | FunctionStatus::Error)
+        matches!(
+            self,
+            FunctionStatus::ConversionFailed | FunctionStatus::Error
+        )
     }
 }
 
@@ -162,7 +170,9 @@ impl Verdict {
     pub fn describe(self) -> &'static str {
         match self {
             Verdict::Identical => "identical",
-            Verdict::RawDifferent => "only the raw result differs: CloudFront does the same with both",
+            Verdict::RawDifferent => {
+                "only the raw result differs: CloudFront does the same with both"
+            }
             Verdict::Different => "CloudFront's decision differs: a viewer would notice",
         }
     }
@@ -247,7 +257,13 @@ impl std::fmt::Display for Share {
         if self.total == 0 {
             f.write_str("no branches")
         } else {
-            write!(f, "{}% ({}/{} branches)", self.percent().floor(), self.covered, self.total)
+            write!(
+                f,
+                "{}% ({}/{} branches)",
+                self.percent().floor(),
+                self.covered,
+                self.total
+            )
         }
     }
 }
@@ -266,12 +282,16 @@ impl Share {
 impl Report {
     /// Whether every function converted and behaved identically (raw differences included).
     pub fn all_identical(&self) -> bool {
-        self.functions.iter().all(|f| f.status == FunctionStatus::Identical)
+        self.functions
+            .iter()
+            .all(|f| f.status == FunctionStatus::Identical)
     }
 
     /// Whether the run itself broke for some function (exit status 2).
     pub fn has_errors(&self) -> bool {
-        self.functions.iter().any(|f| f.status == FunctionStatus::Error)
+        self.functions
+            .iter()
+            .any(|f| f.status == FunctionStatus::Error)
     }
 
     /// How many functions ended with `status`.
@@ -301,6 +321,7 @@ impl Report {
 
 /// `value` as pretty-printed JSON, two-space indented.
 fn pretty_json(value: &impl Serialize) -> String {
-    serde_json::to_string_pretty(value)
-        .expect("report values serialize: every map key is a string and serde_json::Value holds no NaN")
+    serde_json::to_string_pretty(value).expect(
+        "report values serialize: every map key is a string and serde_json::Value holds no NaN",
+    )
 }

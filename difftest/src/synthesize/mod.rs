@@ -28,7 +28,7 @@ use serde_json::Value;
 pub use self::regex::{matching_string, matching_strings};
 pub use self::templates::base_event;
 use self::templates::{event_with_origin, OriginKind};
-use self::values::{coverage, fnv1a, quote, slug, Coverage, Field, Probe, SplitMix32};
+use self::values::{fnv1a, probes, quote, slug, Field, Probe, Probes, SplitMix32};
 
 /// How many events to synthesize, and the seed of their variety.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub fn synthesize(
             Some(Compared {
                 slug: comparison_slug(comparison, &field),
                 description: describe(comparison, &field),
-                coverage: coverage(comparison, &field, &mut random),
+                probes: probes(comparison, &field, &mut random),
                 field,
             })
         })
@@ -117,7 +117,7 @@ pub fn synthesize(
     // Round 0 takes every comparison's hit and miss; round n its n-th other probe.
     let rounds = compared
         .iter()
-        .map(|compared| compared.coverage.extra.len())
+        .map(|compared| compared.probes.extra.len())
         .max()
         .unwrap_or(0);
     for round in 0..=rounds {
@@ -127,9 +127,9 @@ pub fn synthesize(
                     continue;
                 }
                 let probes = match round {
-                    0 => &compared.coverage.essential[..],
+                    0 => &compared.probes.essential[..],
                     _ => compared
-                        .coverage
+                        .probes
                         .extra
                         .get(round - 1..round)
                         .unwrap_or_default(),
@@ -186,7 +186,7 @@ struct Compared {
     slug: String,
     /// The comparison in purposes: `uri starts with '/mobile/'`.
     description: String,
-    coverage: Coverage,
+    probes: Probes,
 }
 
 impl Compared {

@@ -327,7 +327,7 @@ pub(super) struct Probe {
 
 /// The probes of one comparison: a hit and a miss first, then the rest.
 #[derive(Debug, Default)]
-pub(super) struct Coverage {
+pub(super) struct Probes {
     /// The first hit and the first miss, which every comparison keeps when events are cut.
     pub(super) essential: Vec<Probe>,
     /// Absent header, the other hits, case variants, other misses.
@@ -343,11 +343,7 @@ struct Hit {
 }
 
 /// The probes for one comparison of `field`. `random` supplies addresses.
-pub(super) fn coverage(
-    comparison: &Comparison,
-    field: &Field,
-    random: &mut SplitMix32,
-) -> Coverage {
+pub(super) fn probes(comparison: &Comparison, field: &Field, random: &mut SplitMix32) -> Probes {
     let test = Test::new(comparison);
     let is_list = matches!(comparison.literal, ComparedLiteral::List { .. });
     let mut hits = hits(comparison, field, &test, random);
@@ -368,8 +364,8 @@ pub(super) fn coverage(
         hits.extend(padded);
     }
 
-    let mut coverage = Coverage::default();
-    let mut probes = hits.iter().enumerate().map(|(index, hit)| {
+    let mut result = Probes::default();
+    let mut hit_probes = hits.iter().enumerate().map(|(index, hit)| {
         let slug = if is_list {
             join(&hit.label, "hit")
         } else if index == 0 {
@@ -385,7 +381,7 @@ pub(super) fn coverage(
             note: format!("{}: {}", hit.note, quote(&hit.value)),
         }
     });
-    coverage.essential.extend(probes.next());
+    result.essential.extend(hit_probes.next());
 
     let misses = misses(comparison, field, &test, random);
     let mut misses = misses.into_iter().map(|(value, label)| Probe {
@@ -393,10 +389,10 @@ pub(super) fn coverage(
         value: Some(value),
         slug: join(&label, "miss"),
     });
-    coverage.essential.extend(misses.next());
+    result.essential.extend(misses.next());
 
     if matches!(field, Field::Cookie | Field::Header(_)) {
-        coverage.extra.push(Probe {
+        result.extra.push(Probe {
             value: None,
             slug: "absent".to_owned(),
             note: "absent".to_owned(),
@@ -411,16 +407,16 @@ pub(super) fn coverage(
             (first.value.to_lowercase(), "lower-case")
         };
         if variant != first.value && test.accepts(&variant) != Some(false) {
-            coverage.extra.push(Probe {
+            result.extra.push(Probe {
                 note: format!("hit in {case}: {}", quote(&variant)),
                 value: Some(variant),
                 slug: format!("hit-{case}"),
             });
         }
     }
-    coverage.extra.extend(probes);
-    coverage.extra.extend(misses);
-    coverage
+    result.extra.extend(hit_probes);
+    result.extra.extend(misses);
+    result
 }
 
 fn hits(comparison: &Comparison, field: &Field, test: &Test, random: &mut SplitMix32) -> Vec<Hit> {
@@ -900,13 +896,13 @@ mod tests {
 
     fn check(comparison: &Comparison, essential: &[Option<&str>], extra: &[Option<&str>]) {
         let field = Field::parse(&comparison.field).expect("known field");
-        let coverage = coverage(comparison, &field, &mut SplitMix32::new(7));
+        let made = probes(comparison, &field, &mut SplitMix32::new(7));
         assert_eq!(
-            values(&coverage.essential),
+            values(&made.essential),
             essential,
             "essential of {comparison:?}"
         );
-        assert_eq!(values(&coverage.extra), extra, "extra of {comparison:?}");
+        assert_eq!(values(&made.extra), extra, "extra of {comparison:?}");
     }
 
     #[test]
@@ -1011,13 +1007,8 @@ mod tests {
         let blocked = comparison("clientIp", ComparisonOperator::InList, list);
         let field = Field::ClientIp;
         for seed in 0..50 {
-            let coverage = coverage(&blocked, &field, &mut SplitMix32::new(seed));
-            let all: Vec<Probe> = coverage
-                .essential
-                .iter()
-                .chain(&coverage.extra)
-                .cloned()
-                .collect();
+            let made = probes(&blocked, &field, &mut SplitMix32::new(seed));
+            let all: Vec<Probe> = made.essential.iter().chain(&made.extra).cloned().collect();
             let hits: Vec<&str> = all
                 .iter()
                 .filter(|probe| probe.slug.ends_with("hit"))
