@@ -85,7 +85,7 @@ impl Diagnostic {
     /// The 1-based line and 1-based column (in characters) of the primary label, if any.
     pub fn location(&self, file: &SourceFile) -> Option<(usize, usize)> {
         let label = self.labels.first()?;
-        let offset = snap_to_char_boundary(&file.text, label.span.start);
+        let offset = anchor(&file.text, label.span.start);
         let before = &file.text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
@@ -114,8 +114,8 @@ impl Diagnostic {
             .labels
             .iter()
             .map(|label| {
-                let start = snap_to_char_boundary(&file.text, label.span.start);
-                let end = snap_to_char_boundary(&file.text, label.span.end.max(start));
+                let start = anchor(&file.text, label.span.start);
+                let end = anchor(&file.text, label.span.end).max(start);
                 start..end
             })
             .collect();
@@ -140,6 +140,13 @@ impl Diagnostic {
         }
         renderer.render(message).to_string()
     }
+}
+
+/// Where a label at `offset` is shown: on a character boundary inside the text, and never past
+/// its last visible character — an "unexpected end of file" points just after the code, not at
+/// an empty last line that no excerpt can show.
+fn anchor(text: &str, offset: usize) -> usize {
+    snap_to_char_boundary(text, offset).min(text.trim_end().len())
 }
 
 /// Clamps `offset` into `text` and moves it back to the nearest character boundary.
@@ -436,6 +443,18 @@ mod tests {
         );
         assert!(rendered.contains("--> handler.js:2:1"), "{rendered}");
         assert!(rendered.contains("help: do it in JavaScript"), "{rendered}");
+    }
+
+    #[test]
+    fn an_end_of_file_label_points_after_the_code() {
+        let source = file("exports.handler = async (event => {\n\n");
+        let end = source.text.len();
+        let diagnostic =
+            Diagnostic::error(codes::SYNTAX_ERROR, "Expected '}', got '<eof>'").with_label(end..end, "here");
+        assert_eq!(diagnostic.location(&source), Some((1, 36)));
+        let rendered = diagnostic.render(&source);
+        assert!(rendered.contains("--> handler.js:1:36"), "{rendered}");
+        assert!(rendered.contains("exports.handler = async (event => {"), "the excerpt shows the code: {rendered}");
     }
 
     #[test]
