@@ -176,3 +176,18 @@ fn test_exits_0_when_nothing_differs_and_2_on_a_bad_git_ref() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("git"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn test_names_a_broken_event_file_and_still_tests_the_others() {
+    let dir = functions(&[("broken-event", GOOD), ("fine", GOOD)]);
+    std::fs::create_dir_all(path(&dir, "broken-event/events")).expect("mkdir");
+    std::fs::write(path(&dir, "broken-event/events/truncated.json"), "{\"Records\": [\n").expect("write");
+    let output = edgeport(&["test", dir.path().to_str().expect("utf-8"), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("could not test broken-event"), "{stderr}");
+    assert!(stderr.contains("truncated.json: not valid JSON"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the report is still written");
+    assert_eq!(report["functions"][0]["status"], "error");
+    assert_eq!(report["functions"][1]["status"], "identical");
+}

@@ -456,9 +456,8 @@ fn provided_events(function: &FunctionSource, dir: &Path) -> Result<Vec<TestEven
         .iter()
         .map(|path| {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let event: Value = serde_json::from_str(&text).map_err(|e| {
-                format!("{}:{}:{}: not valid JSON: {e}; fix the event file or remove it", path.display(), e.line(), e.column())
-            })?;
+            let event: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not valid JSON: {e}; fix the event file or remove it", path.display()))?;
             let event_type = cloudfront::event_type_of(&event).ok_or_else(|| {
                 format!(
                     "{}: no Records[0].cf.config.eventType; a Lambda@Edge event names its trigger there (viewer-request, origin-request, origin-response or viewer-response)",

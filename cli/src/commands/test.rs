@@ -97,7 +97,9 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let failed = report.functions.iter().filter(|f| f.status == FunctionStatus::ConversionFailed).count();
     eprintln!("{} functions, {events} events: {different} different, {failed} failed to convert", report.functions.len());
     if report.has_errors() {
-        anyhow::bail!("the test itself failed for some functions (see the report)");
+        let names: Vec<&str> =
+            report.functions.iter().filter(|f| f.status == FunctionStatus::Error).map(|f| f.name.as_str()).collect();
+        anyhow::bail!("could not test {} (the report says why)", names.join(", "));
     }
     Ok(if report.all_identical() { Status::Clean } else { Status::Findings })
 }
