@@ -51,7 +51,7 @@ pub enum ReferenceLanguage {
 #[derive(Debug, thiserror::Error)]
 pub enum ReferenceError {
     /// The interpreter could not be started.
-    #[error("cannot start {program}: {source} (install Node.js 20 or later, or point EDGEPORT_NODE at it)")]
+    #[error("cannot start {program} (install Node.js 20 or later, or point EDGEPORT_NODE at it)")]
     Spawn {
         /// The program.
         program: String,
@@ -59,7 +59,7 @@ pub enum ReferenceError {
         source: std::io::Error,
     },
     /// The worker scripts could not be written.
-    #[error("cannot write the reference worker to {path}: {source}")]
+    #[error("cannot write the reference worker to {path}")]
     Install {
         /// Where.
         path: PathBuf,

@@ -74,9 +74,13 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let report = if functions.is_empty() {
         Report { edgeport_version: env!("CARGO_PKG_VERSION").to_string(), seed: args.seed, functions: Vec::new() }
     } else {
-        eprintln!("{:<28} {:>6} {:>9} {:>9}  coverage", "function", "events", "identical", "different");
+        let header = std::sync::Once::new();
         let progress = |function: &FunctionReport| {
-            let _ = writeln!(std::io::stderr().lock(), "{}", progress_line(function));
+            let mut stderr = std::io::stderr().lock();
+            header.call_once(|| {
+                let _ = writeln!(stderr, "{:<28} {:>6} {:>9} {:>9}  coverage", "function", "events", "identical", "different");
+            });
+            let _ = writeln!(stderr, "{}", progress_line(function));
         };
         edgeport_difftest::run(&root, &functions, &runtime, &options, &progress)
             .context("starting the reference executors")?
