@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use edgeport_frontends::diagnostic::{explain, Severity};
-use edgeport_frontends::javascript::{analyze, Analysis, Options};
+use edgeport_frontends::javascript::{
+    analyze, Analysis, ComparedLiteral, ComparisonOperator, Options,
+};
 use edgeport_frontends::SourceFile;
 
 fn fixture_dir() -> PathBuf {
@@ -301,6 +303,9 @@ fixtures! {
     comparisons_regex => "comparisons_regex.js",
     comparisons_lists => "comparisons_lists.js",
     comparisons_headers => "comparisons_headers.js",
+    comparisons_list_iteration => "comparisons_list_iteration.js",
+    comparisons_cookie_loop => "comparisons_cookie_loop.js",
+    comparisons_literal_arguments => "comparisons_literal_arguments.js",
     typescript_types => "typescript_types.ts",
     typescript_unsupported => "typescript_unsupported.ts",
     typescript_esm => "typescript_esm.ts",
@@ -435,6 +440,30 @@ fn garbage_never_panics() {
             "{a:".repeat(50_000),
             "}".repeat(50_000)
         ),
+        // Callbacks over literal lists nested as deep as the parser allows.
+        format!(
+            "const L = [/a/, 'b']; exports.handler = async (event) => {{ \
+             const u = event.Records[0].cf.request.uri; return {}u.startsWith(re){}; }};",
+            "L.some((re) => re.test(u) && ".repeat(240),
+            ")".repeat(240)
+        ),
+        // Helpers that call helpers with literals: each distinct call is followed once, not
+        // once per path through the calls.
+        {
+            let mut chain = String::from(
+                "exports.handler = async (event) => { const h = event.Records[0].cf.request.headers; return f0('x'); };\n",
+            );
+            for level in 0..40 {
+                let _ = writeln!(
+                    chain,
+                    "function f{level}(name) {{ return h[name][0].value === name && f{next}('a') && f{next}('b') && f{level}('c'); }}",
+                    next = level + 1
+                );
+            }
+            chain
+        },
+        "function f(name) { return f(name) || f('x') || event.Records[0].cf.request.headers[name]; } f('y');".to_owned(),
+        "for (const re of [/a/]) { for (const re of re) re.test(re); } [/a/].some(([re]) => re);".to_owned(),
     ];
     // A deterministic pseudo-random byte soup biased towards JavaScript punctuation.
     let alphabet: Vec<char> = "{}()[]<>;:,.=+-*/%!?&|^~'\"`$@#\\ \n\tabcdefxyz0123456789éλ\u{2028}"
@@ -506,4 +535,104 @@ fn syntax_errors_render_with_file_line_and_column() {
     assert!(error.render(&file).contains(&format!(
         "fixtures/javascript/syntax_error.js:{line}:{column}"
     )));
+}
+
+/// The comparisons of a text, without spans.
+fn comparisons_of(name: &str, text: &str) -> Vec<(String, ComparisonOperator, ComparedLiteral)> {
+    let file = SourceFile::new(name, text);
+    analyze(&file, &Options::default())
+        .facts
+        .expect("the file parses")
+        .comparisons
+        .into_iter()
+        .map(|comparison| (comparison.field, comparison.operator, comparison.literal))
+        .collect()
+}
+
+fn string(value: &str) -> ComparedLiteral {
+    ComparedLiteral::String {
+        value: value.to_owned(),
+    }
+}
+
+fn regex(pattern: &str, flags: &str) -> ComparedLiteral {
+    ComparedLiteral::Regex {
+        pattern: pattern.to_owned(),
+        flags: flags.to_owned(),
+    }
+}
+
+/// Corpus handlers whose comparisons are reached only through a list, a loop index or a
+/// helper's parameter: synthesis needs them to make events that take each branch.
+#[test]
+fn corpus_comparisons_through_lists_loops_and_helpers() {
+    use ComparisonOperator::{Equals, IndexOf, RegexTest};
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let cases = [
+        (
+            "user-agent-block",
+            vec![
+                (
+                    "header:user-agent",
+                    RegexTest,
+                    regex("python-requests", "i"),
+                ),
+                ("header:user-agent", RegexTest, regex(r"curl\/", "i")),
+                ("header:user-agent", RegexTest, regex("scrapy", "i")),
+                (
+                    "header:user-agent",
+                    RegexTest,
+                    regex("AhrefsBot|SemrushBot|MJ12bot", ""),
+                ),
+                ("header:user-agent", RegexTest, regex("^$", "")),
+            ],
+        ),
+        (
+            "cookie-ab-test",
+            vec![
+                ("cookie", IndexOf, string("X-Experiment-Name=A")),
+                ("cookie", IndexOf, string("X-Experiment-Name=B")),
+            ],
+        ),
+        (
+            "device-routing",
+            vec![
+                ("header:cloudfront-is-mobile-viewer", Equals, string("true")),
+                ("header:cloudfront-is-tablet-viewer", Equals, string("true")),
+            ],
+        ),
+    ];
+    for (case, expected) in cases {
+        let path = corpus.join(case).join("index.js");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+        let comparisons = comparisons_of("index.js", &text);
+        for (field, operator, literal) in expected {
+            let wanted = (field.to_owned(), operator, literal);
+            assert!(
+                comparisons.contains(&wanted),
+                "{case}: {wanted:?} is missing from {comparisons:#?}"
+            );
+        }
+    }
+}
+
+/// A comparison with a list element is recorded once per element, so a small file can ask for
+/// a great many comparisons; their number is bounded.
+#[test]
+fn comparisons_with_list_elements_are_bounded() {
+    let elements: Vec<String> = (0..5_000).map(|index| format!("'a{index}'")).collect();
+    let elements = elements.join(", ");
+    let sites = "if (L.some((s) => uri.includes(s))) return;\n".repeat(2_000);
+    let text = format!(
+        "const L = [{elements}];\nexports.handler = async (event) => {{\n  \
+         const uri = event.Records[0].cf.request.uri;\n{sites}}};\n"
+    );
+    let comparisons = comparisons_of("index.js", &text);
+    // Unbounded, this file records 10 000 000 comparisons.
+    assert!(
+        (1_000..=200_000).contains(&comparisons.len()),
+        "{} comparisons",
+        comparisons.len()
+    );
 }

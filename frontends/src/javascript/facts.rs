@@ -188,7 +188,11 @@ pub enum NondeterminismKind {
 pub use edgeport_contract::EventType;
 
 /// A literal compared with a request field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// A comparison with the element of a literal list (`BOTS.some((re) => re.test(ua))`) is one
+/// comparison per element, all with the same span; so is one in a function called with
+/// different literal arguments (`isTrue('cloudfront-is-mobile-viewer')`), one per call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Comparison {
     /// The request field: `uri`, `querystring`, `clientIp`, `method`, `cookie`, `status`, or
     /// `header:<lower-case name>`.
@@ -204,7 +208,7 @@ pub struct Comparison {
 }
 
 /// How a field is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ComparisonOperator {
     /// `==` or `===`
@@ -236,7 +240,7 @@ pub enum ComparisonOperator {
 }
 
 /// The literal side of a comparison.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ComparedLiteral {
     /// A string.

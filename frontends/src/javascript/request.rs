@@ -8,6 +8,13 @@
 //! constant bound to one. Names are tracked without scopes: the first binding of a name to a
 //! part of the event wins.
 //!
+//! Two kinds of literals reach a comparison from further away. The element of a literal list
+//! that a callback (`BOTS.some((re) => re.test(ua))`) or a `for...of` loop runs over stands
+//! for every element, so the comparison is recorded once per element. And a function called
+//! with literal arguments (`isTrue('cloudfront-is-mobile-viewer')`) is visited once more per
+//! distinct call, with its parameters bound to those literals, so that a header name or a
+//! prefix passed in is seen where the function uses it.
+//!
 //! Invariant: a comparison is only recorded when the field side provably comes from the event.
 
 use std::collections::{HashMap, HashSet};
@@ -16,17 +23,17 @@ use swc_atoms::Atom;
 use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
     AssignExpr, AssignOp, AssignTarget, BinExpr, BinaryOp, CallExpr, Callee, Expr, ExprOrSpread,
-    ForHead, ForOfStmt, Lit, MemberExpr, MemberProp, ObjectPatProp, OptChainBase, OptChainExpr,
-    Pat, Program, Prop, PropOrSpread, SimpleAssignTarget, SwitchStmt, VarDecl, VarDeclKind,
-    VarDeclarator,
+    FnDecl, ForHead, ForOfStmt, Lit, MemberExpr, MemberProp, ObjectPatProp, OptChainBase,
+    OptChainExpr, Pat, Program, Prop, PropOrSpread, SimpleAssignTarget, SwitchStmt, VarDecl,
+    VarDeclKind, VarDeclarator,
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
 use super::facts::{ComparedLiteral, Comparison, ComparisonOperator, EventType};
 use super::parse::SourceText;
 use super::syntax::{
-    as_function, as_member, ident_name, is_member_of, member_prop_name, prop_name, string_value,
-    unwrap_expr, FunctionRef, TopLevel,
+    as_function, as_member, ident_name, is_literal, is_member_of, member_prop_name, prop_name,
+    string_value, unwrap_expr, FunctionRef, TopLevel,
 };
 
 /// What part of the Lambda@Edge event a value is.
@@ -56,8 +63,12 @@ enum Shape {
 #[derive(Debug, Clone)]
 enum Constant {
     String(String),
-    Regex { pattern: String, flags: String },
-    List(Vec<String>),
+    Regex {
+        pattern: String,
+        flags: String,
+    },
+    /// An array or set of string and regex literals; never empty.
+    List(Vec<ComparedLiteral>),
     Keys(Vec<String>),
 }
 
@@ -69,6 +80,36 @@ pub(crate) struct RequestFacts {
 
 /// Rounds of alias propagation before recording; aliases of aliases need more than one.
 const MAX_ROUNDS: usize = 6;
+
+/// Array methods whose callback gets each element as its first parameter.
+const ELEMENT_CALLBACK_METHODS: &[&str] = &[
+    "forEach",
+    "map",
+    "flatMap",
+    "some",
+    "every",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
+    "filter",
+];
+
+/// The literals recorded comparisons may hold in all. Every site that compares with an element
+/// of a list records the whole list, so a file of a few kilobytes could otherwise ask for
+/// millions of comparisons; real handlers stay far below.
+const MAX_RECORDED_LITERALS: usize = 100_000;
+
+/// Distinct literal argument lists remembered per function name.
+const MAX_LITERAL_CALLS: usize = 16;
+
+/// How deep visits of functions with literal arguments nest (a helper calling a helper).
+const MAX_LITERAL_CALL_DEPTH: usize = 4;
+
+/// The source bytes that visits of functions with literal arguments may cover in all, as a
+/// multiple of the file's size: the extra visits cost at most as much as this many passes over
+/// the whole file.
+const LITERAL_CALL_BUDGET_PASSES: usize = 16;
 
 /// Tracks the event through the program and records comparisons.
 pub(crate) fn analyze(
@@ -91,6 +132,15 @@ pub(crate) fn analyze(
         touches_origin: false,
         assignment_targets: HashSet::new(),
         classified: HashMap::new(),
+        elements: HashMap::new(),
+        literal_calls: HashMap::new(),
+        local_shapes: Vec::new(),
+        revisited: HashSet::new(),
+        revisit_budget: source
+            .text()
+            .len()
+            .saturating_mul(LITERAL_CALL_BUDGET_PASSES),
+        recorded_literals: 0,
     };
     match handler.and_then(|handler| handler.params().first().copied()) {
         Some(event) => tracker.bind(event, Shape::Event),
@@ -110,7 +160,9 @@ pub(crate) fn analyze(
 
     let mut comparisons = tracker.comparisons;
     comparisons.sort_by_key(|comparison| comparison.span.start);
-    comparisons.dedup();
+    // A function visited once more per literal call records its other comparisons again.
+    let mut seen = HashSet::new();
+    comparisons.retain(|comparison| seen.insert(comparison.clone()));
     let event_types = if tracker.reads_response {
         vec![EventType::OriginResponse, EventType::ViewerResponse]
     } else if tracker.touches_origin {
@@ -158,7 +210,7 @@ fn constant_of(expr: &Expr) -> Option<Constant> {
         return Some(Constant::Regex { pattern, flags });
     }
     // An empty list or object is a container filled at run time, not a set of literals.
-    if let Some(values) = string_list(expr).filter(|values| !values.is_empty()) {
+    if let Some(values) = literal_list(expr) {
         return Some(Constant::List(values));
     }
     object_keys(expr)
@@ -195,27 +247,99 @@ fn regexp_arguments(args: &[ExprOrSpread]) -> Option<(String, String)> {
     Some((pattern, flags))
 }
 
-/// `['a', 'b']` or `new Set(['a', 'b'])` with only string elements.
-fn string_list(expr: &Expr) -> Option<Vec<String>> {
-    match unwrap_expr(expr) {
-        Expr::Array(array) => array
-            .elems
-            .iter()
-            .map(|element| match element {
-                Some(element) if element.spread.is_none() => string_value(&element.expr),
-                _ => None,
-            })
-            .collect(),
-        Expr::New(new) if ident_name(&new.callee).is_some_and(|name| name == "Set") => {
-            string_list(&new.args.as_deref()?.first()?.expr)
+/// `['a', /b/]`, `new Set(['a', 'b'])` or `Object.freeze([...])` with only string and regex
+/// elements, and at least one.
+fn literal_list(expr: &Expr) -> Option<Vec<ComparedLiteral>> {
+    let mut expr = unfrozen(expr);
+    if let Expr::New(new) = expr {
+        if ident_name(&new.callee).is_some_and(|name| name == "Set") {
+            expr = unfrozen(&new.args.as_deref()?.first()?.expr);
         }
+    }
+    let Expr::Array(array) = expr else {
+        return None;
+    };
+    let elements: Vec<ComparedLiteral> = array
+        .elems
+        .iter()
+        .map(|element| match element {
+            Some(element) if element.spread.is_none() => literal_of(&element.expr),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    (!elements.is_empty()).then_some(elements)
+}
+
+/// A string or regex literal.
+fn literal_of(expr: &Expr) -> Option<ComparedLiteral> {
+    if let Some(value) = string_value(expr) {
+        return Some(ComparedLiteral::String { value });
+    }
+    let (pattern, flags) = regex_literal(expr)?;
+    Some(ComparedLiteral::Regex { pattern, flags })
+}
+
+/// The strings of a list whose elements are all strings.
+fn strings_of(elements: &[ComparedLiteral]) -> Option<Vec<String>> {
+    elements
+        .iter()
+        .map(|element| match element {
+            ComparedLiteral::String { value } => Some(value.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Looks through `Object.freeze(...)`, which returns its argument.
+fn unfrozen(mut expr: &Expr) -> &Expr {
+    loop {
+        expr = unwrap_expr(expr);
+        let Expr::Call(call) = expr else {
+            return expr;
+        };
+        let is_freeze = match &call.callee {
+            Callee::Expr(callee) => {
+                as_member(callee).is_some_and(|member| is_member_of(member, "Object", "freeze"))
+            }
+            _ => false,
+        };
+        match call.args.first() {
+            Some(argument) if is_freeze && argument.spread.is_none() => expr = &argument.expr,
+            _ => return expr,
+        }
+    }
+}
+
+/// The array index a property key names: `0` or `12`, not `01` or `-1`.
+fn array_index(key: &str) -> Option<usize> {
+    let index: usize = key.parse().ok()?;
+    (index.to_string() == key).then_some(index)
+}
+
+/// The name a parameter binds when it is a plain name, with or without a default.
+fn param_name(param: &Pat) -> Option<&Atom> {
+    match param {
+        Pat::Ident(binding) => Some(&binding.id.sym),
+        Pat::Assign(assign) => match &*assign.left {
+            Pat::Ident(binding) => Some(&binding.id.sym),
+            _ => None,
+        },
         _ => None,
+    }
+}
+
+/// The name a `for...of` head binds each element to.
+fn for_of_binding(head: &ForHead) -> Option<&Pat> {
+    match head {
+        ForHead::VarDecl(var) => var.decls.first().map(|declarator| &declarator.name),
+        ForHead::Pat(pat) => Some(pat),
+        ForHead::UsingDecl(_) => None,
     }
 }
 
 /// The keys of an object literal whose keys are all static.
 fn object_keys(expr: &Expr) -> Option<Vec<String>> {
-    let Expr::Object(object) = unwrap_expr(expr) else {
+    let Expr::Object(object) = unfrozen(expr) else {
         return None;
     };
     object
@@ -248,14 +372,48 @@ struct Tracker<'a, 'ast> {
     /// Shapes of the expressions classified in this pass, by span. Visiting `a.b.c.d`
     /// classifies every inner chain again; the cache keeps long chains linear.
     classified: HashMap<Span, Option<Shape>>,
+    /// The literal lists that names in scope run over (`re` in `BOTS.some((re) => ...)`),
+    /// innermost last.
+    elements: HashMap<Atom, Vec<Vec<ComparedLiteral>>>,
+    /// The distinct lists of literal arguments each function name is called with, in source
+    /// order; `None` where an argument is no literal.
+    literal_calls: HashMap<Atom, Vec<Vec<Option<String>>>>,
+    /// Names bound while a function is visited for one of its literal calls, innermost last.
+    /// They shadow `shapes` and are forgotten when the visit ends.
+    local_shapes: Vec<HashMap<Atom, Shape>>,
+    /// The functions (by span) and literal parameters already visited for a literal call.
+    revisited: HashSet<(Span, Vec<(Atom, String)>)>,
+    /// The source bytes that visits for literal calls may still cover.
+    revisit_budget: usize,
+    /// The literals recorded so far, a list counting its elements.
+    recorded_literals: usize,
 }
 
 impl Tracker<'_, '_> {
     fn set(&mut self, name: &Atom, shape: Shape) {
-        if !self.shapes.contains_key(name) {
-            self.shapes.insert(name.clone(), shape);
+        let shapes = self.local_shapes.last_mut().unwrap_or(&mut self.shapes);
+        if !shapes.contains_key(name) {
+            shapes.insert(name.clone(), shape);
             self.changed = true;
         }
+    }
+
+    /// The shape a name is bound to. A name that runs over a literal list here is an element
+    /// of that list, whatever the same name is bound to elsewhere.
+    fn shape_of_name(&self, name: &Atom) -> Option<Shape> {
+        if self
+            .elements
+            .get(name)
+            .is_some_and(|stack| !stack.is_empty())
+        {
+            return None;
+        }
+        self.local_shapes
+            .iter()
+            .rev()
+            .chain([&self.shapes])
+            .find_map(|shapes| shapes.get(name))
+            .cloned()
     }
 
     /// Binds the names of a pattern to the parts of `shape` they destructure.
@@ -311,7 +469,9 @@ impl Tracker<'_, '_> {
             (Shape::Request, "origin") => Shape::Origin,
             (Shape::Response, "status") => field("status"),
             (Shape::Headers, name) => Shape::HeaderList(name.to_ascii_lowercase()),
-            (Shape::HeaderList(name), "0") => Shape::HeaderEntry(name.clone()),
+            (Shape::HeaderList(name), index) if array_index(index).is_some() => {
+                Shape::HeaderEntry(name.clone())
+            }
             (Shape::HeaderEntry(name), "value") if name == "cookie" => field("cookie"),
             (Shape::HeaderEntry(name), "value") => field(&format!("header:{name}")),
             _ => return None,
@@ -349,7 +509,17 @@ impl Tracker<'_, '_> {
             return shape.clone();
         }
         let object = self.classify(&member.obj)?;
-        let key = self.static_key(&member.prop)?;
+        let key = match self.static_key(&member.prop) {
+            Some(key) => key,
+            // `headers.cookie[i]` in a loop: an index computed at run time still picks one
+            // of the header's entries.
+            None if matches!(object, Shape::HeaderList(_))
+                && matches!(member.prop, MemberProp::Computed(_)) =>
+            {
+                "0".to_owned()
+            }
+            None => return None,
+        };
         self.member(&object, &key)
     }
 
@@ -357,7 +527,7 @@ impl Tracker<'_, '_> {
     fn classify(&mut self, expr: &Expr) -> Option<Shape> {
         let expr = unwrap_expr(expr);
         if let Expr::Ident(ident) = expr {
-            return self.shapes.get(&ident.sym).cloned();
+            return self.shape_of_name(&ident.sym);
         }
         let span = expr.span();
         if let Some(shape) = self.classified.get(&span) {
@@ -370,7 +540,7 @@ impl Tracker<'_, '_> {
 
     fn classify_uncached(&mut self, expr: &Expr) -> Option<Shape> {
         match expr {
-            Expr::Ident(ident) => self.shapes.get(&ident.sym).cloned(),
+            Expr::Ident(ident) => self.shape_of_name(&ident.sym),
             Expr::Member(member) => self.classify_member(member),
             Expr::OptChain(chain) => match &*chain.base {
                 OptChainBase::Member(member) => self.classify_member(member),
@@ -450,21 +620,62 @@ impl Tracker<'_, '_> {
         })
     }
 
-    fn regex_of(&self, expr: &Expr) -> Option<ComparedLiteral> {
-        let (pattern, flags) = regex_literal(expr).or_else(|| match self.constant(expr)? {
-            Constant::Regex { pattern, flags } => Some((pattern.clone(), flags.clone())),
-            _ => None,
-        })?;
-        Some(ComparedLiteral::Regex { pattern, flags })
+    /// The string and regex literals an expression may be: a literal, a constant bound to one,
+    /// the element of a literal list that a name in scope runs over, or an element picked
+    /// from such a list by index (every element when the index is computed at run time).
+    fn literals_of(&self, expr: &Expr) -> Vec<ComparedLiteral> {
+        if !self.can_record() {
+            return Vec::new();
+        }
+        if let Some(literal) = literal_of(expr) {
+            return vec![literal];
+        }
+        if let Some(member) = as_member(expr) {
+            let MemberProp::Computed(computed) = &member.prop else {
+                return Vec::new();
+            };
+            let Some(elements) = self.elements_of(&member.obj) else {
+                return Vec::new();
+            };
+            return match self.static_key(&member.prop) {
+                None if !is_literal(&computed.expr) => elements,
+                key => key
+                    .as_deref()
+                    .and_then(array_index)
+                    .and_then(|index| elements.into_iter().nth(index))
+                    .into_iter()
+                    .collect(),
+            };
+        }
+        let Some(name) = ident_name(expr) else {
+            return Vec::new();
+        };
+        if let Some(elements) = self.elements.get(name).and_then(|stack| stack.last()) {
+            return elements.clone();
+        }
+        match self.constants.get(name) {
+            Some(Constant::String(value)) => vec![ComparedLiteral::String {
+                value: value.clone(),
+            }],
+            Some(Constant::Regex { pattern, flags }) => vec![ComparedLiteral::Regex {
+                pattern: pattern.clone(),
+                flags: flags.clone(),
+            }],
+            _ => Vec::new(),
+        }
     }
 
+    /// The elements of a literal list, written out or bound to a constant.
+    fn elements_of(&self, expr: &Expr) -> Option<Vec<ComparedLiteral>> {
+        literal_list(expr).or_else(|| match self.constant(expr)? {
+            Constant::List(elements) => Some(elements.clone()),
+            _ => None,
+        })
+    }
+
+    /// The strings of a literal list of strings.
     fn list_of(&self, expr: &Expr) -> Option<Vec<String>> {
-        string_list(expr)
-            .filter(|values| !values.is_empty())
-            .or_else(|| match self.constant(expr)? {
-                Constant::List(values) => Some(values.clone()),
-                _ => None,
-            })
+        strings_of(&self.elements_of(expr)?)
     }
 
     fn keys_of(&self, expr: &Expr) -> Option<Vec<String>> {
@@ -476,6 +687,11 @@ impl Tracker<'_, '_> {
             })
     }
 
+    /// Whether comparisons are recorded in this pass and the limit is not reached yet.
+    fn can_record(&self) -> bool {
+        self.recording && self.recorded_literals < MAX_RECORDED_LITERALS
+    }
+
     fn record(
         &mut self,
         (field, case_insensitive): (String, bool),
@@ -483,7 +699,11 @@ impl Tracker<'_, '_> {
         literal: ComparedLiteral,
         span: Span,
     ) {
-        if self.recording {
+        if self.can_record() {
+            self.recorded_literals += match &literal {
+                ComparedLiteral::List { values } => 1 + values.len(),
+                _ => 1,
+            };
             self.comparisons.push(Comparison {
                 field,
                 operator,
@@ -512,12 +732,8 @@ impl Tracker<'_, '_> {
                 let Some(member) = as_member(callee) else {
                     return;
                 };
-                let iterates = member_prop_name(&member.prop).is_some_and(|method| {
-                    matches!(
-                        method.as_str(),
-                        "forEach" | "map" | "some" | "every" | "find" | "filter" | "findIndex"
-                    )
-                });
+                let iterates = member_prop_name(&member.prop)
+                    .is_some_and(|method| ELEMENT_CALLBACK_METHODS.contains(&method.as_str()));
                 if !iterates {
                     return;
                 }
@@ -550,35 +766,20 @@ impl Tracker<'_, '_> {
             return;
         };
         if let Some(field) = self.field_of(&member.obj) {
-            let string_operator = match method.as_str() {
-                "startsWith" => Some(ComparisonOperator::StartsWith),
-                "endsWith" => Some(ComparisonOperator::EndsWith),
-                "includes" => Some(ComparisonOperator::Includes),
-                "indexOf" | "lastIndexOf" => Some(ComparisonOperator::IndexOf),
-                _ => None,
-            };
-            let regex_operator = match method.as_str() {
-                "match" | "matchAll" => Some(ComparisonOperator::RegexMatch),
-                "search" => Some(ComparisonOperator::RegexSearch),
-                "replace" | "replaceAll" => Some(ComparisonOperator::RegexReplace),
-                _ => None,
-            };
-            if let (Some(operator), Some(value)) = (string_operator, self.string_of(&first.expr)) {
-                self.record(field, operator, ComparedLiteral::String { value }, span);
-            } else if let (Some(operator), Some(regex)) =
-                (regex_operator, self.regex_of(&first.expr))
-            {
-                self.record(field, operator, regex, span);
-            } else if let (Some(ComparisonOperator::RegexMatch), Some(value)) =
-                (regex_operator, self.string_of(&first.expr))
-            {
-                // `match` turns a string argument into a regular expression.
-                self.record(
-                    field,
-                    ComparisonOperator::RegexMatch,
-                    ComparedLiteral::String { value },
-                    span,
-                );
+            for literal in self.literals_of(&first.expr) {
+                let is_string = matches!(literal, ComparedLiteral::String { .. });
+                let operator = match method.as_str() {
+                    "startsWith" if is_string => ComparisonOperator::StartsWith,
+                    "endsWith" if is_string => ComparisonOperator::EndsWith,
+                    "includes" if is_string => ComparisonOperator::Includes,
+                    "indexOf" | "lastIndexOf" if is_string => ComparisonOperator::IndexOf,
+                    // `match` turns a string argument into a regular expression.
+                    "match" | "matchAll" => ComparisonOperator::RegexMatch,
+                    "search" if !is_string => ComparisonOperator::RegexSearch,
+                    "replace" | "replaceAll" if !is_string => ComparisonOperator::RegexReplace,
+                    _ => continue,
+                };
+                self.record(field.clone(), operator, literal, span);
             }
             return;
         }
@@ -586,8 +787,10 @@ impl Tracker<'_, '_> {
             return;
         };
         if matches!(method.as_str(), "test" | "exec") {
-            if let Some(regex) = self.regex_of(&member.obj) {
-                self.record(field, ComparisonOperator::RegexTest, regex, span);
+            for literal in self.literals_of(&member.obj) {
+                if matches!(literal, ComparedLiteral::Regex { .. }) {
+                    self.record(field.clone(), ComparisonOperator::RegexTest, literal, span);
+                }
             }
         } else if matches!(
             method.as_str(),
@@ -612,6 +815,138 @@ impl Tracker<'_, '_> {
             }
         }
     }
+
+    /// Remembers the literal arguments of a call of a function by name, for
+    /// [`Self::revisit_with_literal_calls`]. Only calls outside such visits count, so that the
+    /// list is complete before recording starts.
+    fn note_literal_call(&mut self, callee: &Expr, args: &[ExprOrSpread]) {
+        if self.recording || !self.local_shapes.is_empty() {
+            return;
+        }
+        let Some(name) = ident_name(callee) else {
+            return;
+        };
+        // Positions after a spread argument are unknown.
+        let arguments: Vec<Option<String>> = args
+            .iter()
+            .take_while(|argument| argument.spread.is_none())
+            .map(|argument| self.string_of(&argument.expr))
+            .collect();
+        if arguments.iter().all(Option::is_none) {
+            return;
+        }
+        let calls = self.literal_calls.entry(name.clone()).or_default();
+        if calls.len() < MAX_LITERAL_CALLS && !calls.contains(&arguments) {
+            calls.push(arguments);
+        }
+    }
+
+    /// Visits `function`, bound to `name`, once more for each distinct list of literal
+    /// arguments it is called with, its parameters bound to those literals.
+    fn revisit_with_literal_calls(&mut self, name: &Atom, function: FunctionRef<'_>) {
+        if !self.recording || self.local_shapes.len() >= MAX_LITERAL_CALL_DEPTH {
+            return;
+        }
+        let Some(calls) = self.literal_calls.get(name).cloned() else {
+            return;
+        };
+        let params = function.params();
+        let span = function.span();
+        let cost = Self::pass_cost(span);
+        for arguments in calls {
+            let bound: Vec<(Atom, String)> = params
+                .iter()
+                .zip(arguments)
+                .filter_map(|(param, argument)| Some((param_name(param)?.clone(), argument?)))
+                .collect();
+            if bound.is_empty() || cost > self.revisit_budget {
+                continue;
+            }
+            if self.revisited.insert((span, bound.clone())) {
+                self.revisit(function, &bound);
+            }
+        }
+    }
+
+    /// What one pass over a function costs from [`Self::revisit_budget`].
+    fn pass_cost(span: Span) -> usize {
+        usize::try_from(span.hi.0.saturating_sub(span.lo.0)).unwrap_or(usize::MAX)
+    }
+
+    /// Visits a function with its parameters bound to string constants: first to bind the
+    /// names inside it, then to record. What the visit binds is forgotten afterwards.
+    fn revisit(&mut self, function: FunctionRef<'_>, bound: &[(Atom, String)]) {
+        let cost = Self::pass_cost(function.span());
+        let shadowed: Vec<(Atom, Option<Constant>)> = bound
+            .iter()
+            .map(|(name, value)| {
+                let previous = self
+                    .constants
+                    .insert(name.clone(), Constant::String(value.clone()));
+                (name.clone(), previous)
+            })
+            .collect();
+        let classified = std::mem::take(&mut self.classified);
+        self.local_shapes.push(HashMap::new());
+
+        // Binding rounds as in `analyze`, as long as the budget leaves a pass for recording
+        // (which binds too, enough for names bound before they are used).
+        self.recording = false;
+        for _ in 0..MAX_ROUNDS {
+            if self.revisit_budget < cost.saturating_mul(2) {
+                break;
+            }
+            self.revisit_budget -= cost;
+            self.changed = false;
+            self.classified.clear();
+            function.visit_with(self);
+            if !self.changed {
+                break;
+            }
+        }
+        self.revisit_budget = self.revisit_budget.saturating_sub(cost);
+        self.recording = true;
+        self.classified.clear();
+        function.visit_with(self);
+
+        self.local_shapes.pop();
+        self.classified = classified;
+        for (name, previous) in shadowed.into_iter().rev() {
+            match previous {
+                Some(constant) => self.constants.insert(name, constant),
+                None => self.constants.remove(&name),
+            };
+        }
+    }
+
+    /// Runs `visit` with `name` standing for each element of a literal list.
+    fn with_elements(
+        &mut self,
+        name: &Atom,
+        elements: Vec<ComparedLiteral>,
+        visit: impl FnOnce(&mut Self),
+    ) {
+        self.elements
+            .entry(name.clone())
+            .or_default()
+            .push(elements);
+        visit(self);
+        if let Some(stack) = self.elements.get_mut(name) {
+            stack.pop();
+        }
+    }
+
+    /// The elements of the literal list that `list.some(...)` and similar run over.
+    fn iterated_elements(&self, callee: &Expr) -> Option<Vec<ComparedLiteral>> {
+        let Expr::Member(member) = unwrap_expr(callee) else {
+            return None;
+        };
+        let method = member_prop_name(&member.prop)?;
+        if !ELEMENT_CALLBACK_METHODS.contains(&method.as_str()) {
+            return None;
+        }
+        self.elements_of(&member.obj)
+    }
 }
 
 impl Visit for Tracker<'_, '_> {
@@ -624,6 +959,11 @@ impl Visit for Tracker<'_, '_> {
             }
         }
         declarator.visit_children_with(self);
+        if let (Pat::Ident(binding), Some(init)) = (&declarator.name, &declarator.init) {
+            if let Some(function) = as_function(init) {
+                self.revisit_with_literal_calls(&binding.id.sym, function);
+            }
+        }
     }
 
     fn visit_assign_expr(&mut self, assign: &AssignExpr) {
@@ -641,16 +981,32 @@ impl Visit for Tracker<'_, '_> {
     }
 
     fn visit_for_of_stmt(&mut self, for_of: &ForOfStmt) {
-        if let ForHead::VarDecl(var) = &for_of.left {
+        let binding = for_of_binding(&for_of.left);
+        if let Some(binding) = binding {
             let element = match self.classify(&for_of.right) {
                 Some(list) => self.member(&list, "0"),
                 None => None,
             };
-            if let (Some(element), Some(declarator)) = (element, var.decls.first()) {
-                self.bind(&declarator.name, element);
+            if let Some(element) = element {
+                self.bind(binding, element);
             }
         }
-        for_of.visit_children_with(self);
+        let iterated = binding
+            .and_then(param_name)
+            .zip(self.elements_of(&for_of.right));
+        match iterated {
+            Some((name, elements)) => {
+                for_of.left.visit_with(self);
+                for_of.right.visit_with(self);
+                self.with_elements(name, elements, |this| for_of.body.visit_with(this));
+            }
+            None => for_of.visit_children_with(self),
+        }
+    }
+
+    fn visit_fn_decl(&mut self, decl: &FnDecl) {
+        decl.visit_children_with(self);
+        self.revisit_with_literal_calls(&decl.ident.sym, FunctionRef::Function(&decl.function));
     }
 
     fn visit_member_expr(&mut self, member: &MemberExpr) {
@@ -685,29 +1041,46 @@ impl Visit for Tracker<'_, '_> {
     }
 
     fn visit_call_expr(&mut self, call: &CallExpr) {
-        if let Callee::Expr(callee) = &call.callee {
-            self.bind_call_arguments(callee, &call.args);
-            if self.recording {
-                self.record_call(callee, &call.args, call.span);
-                if let Expr::Member(member) = unwrap_expr(callee) {
-                    // `Object.hasOwn(map, field)`
-                    if is_member_of(member, "Object", "hasOwn") && call.args.len() == 2 {
-                        if let (Some(values), Some(field)) = (
-                            self.keys_of(&call.args[0].expr),
-                            self.field_of(&call.args[1].expr),
-                        ) {
-                            self.record(
-                                field,
-                                ComparisonOperator::ObjectKey,
-                                ComparedLiteral::List { values },
-                                call.span,
-                            );
-                        }
+        let Callee::Expr(callee) = &call.callee else {
+            call.visit_children_with(self);
+            return;
+        };
+        self.bind_call_arguments(callee, &call.args);
+        self.note_literal_call(callee, &call.args);
+        if self.recording {
+            self.record_call(callee, &call.args, call.span);
+            if let Expr::Member(member) = unwrap_expr(callee) {
+                // `Object.hasOwn(map, field)`
+                if is_member_of(member, "Object", "hasOwn") && call.args.len() == 2 {
+                    if let (Some(values), Some(field)) = (
+                        self.keys_of(&call.args[0].expr),
+                        self.field_of(&call.args[1].expr),
+                    ) {
+                        self.record(
+                            field,
+                            ComparisonOperator::ObjectKey,
+                            ComparedLiteral::List { values },
+                            call.span,
+                        );
                     }
                 }
             }
         }
-        call.visit_children_with(self);
+        // In `BOTS.some((re) => re.test(ua))` the callback's parameter stands for every
+        // element of the list.
+        let iteration = call.args.split_first().and_then(|(first, rest)| {
+            let function = as_function(&first.expr)?;
+            let name = function.params().first().copied().and_then(param_name)?;
+            Some((first, rest, name, self.iterated_elements(callee)?))
+        });
+        match iteration {
+            Some((first, rest, name, elements)) => {
+                callee.visit_with(self);
+                self.with_elements(name, elements, |this| first.visit_with(this));
+                rest.visit_with(self);
+            }
+            None => call.visit_children_with(self),
+        }
     }
 
     fn visit_bin_expr(&mut self, bin: &BinExpr) {
@@ -720,16 +1093,19 @@ impl Visit for Tracker<'_, '_> {
             if let Some(operator) = operator {
                 let sides = [(&bin.left, &bin.right), (&bin.right, &bin.left)];
                 for (field_side, literal_side) in sides {
-                    if let Some(value) = self.string_of(literal_side) {
-                        if let Some(field) = self.field_of(field_side) {
-                            self.record(
-                                field,
-                                operator,
-                                ComparedLiteral::String { value },
-                                bin.span,
-                            );
-                            break;
+                    let strings: Vec<ComparedLiteral> = self
+                        .literals_of(literal_side)
+                        .into_iter()
+                        .filter(|literal| matches!(literal, ComparedLiteral::String { .. }))
+                        .collect();
+                    if strings.is_empty() {
+                        continue;
+                    }
+                    if let Some(field) = self.field_of(field_side) {
+                        for literal in strings {
+                            self.record(field.clone(), operator, literal, bin.span);
                         }
+                        break;
                     }
                 }
             } else if bin.op == BinaryOp::In {

@@ -40,6 +40,14 @@ impl<'a> FunctionRef<'a> {
         }
     }
 
+    /// Visits the whole function, parameters and body.
+    pub(crate) fn visit_with<V: swc_ecma_visit::Visit>(self, visitor: &mut V) {
+        match self {
+            Self::Function(function) => swc_ecma_visit::VisitWith::visit_with(function, visitor),
+            Self::Arrow(arrow) => swc_ecma_visit::VisitWith::visit_with(arrow, visitor),
+        }
+    }
+
     /// Where the body starts, to label the head of a function without its body.
     pub(crate) fn body_start(self) -> Option<Span> {
         match self {
