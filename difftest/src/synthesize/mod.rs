@@ -479,41 +479,26 @@ mod tests {
 
     #[test]
     fn user_agent_regexes_get_matching_and_missing_agents() {
-        // The corpus's user-agent-block tests its regexes in `BAD_BOTS.some(...)`, which the
-        // frontend does not follow; the same checks written out are.
-        let facts = facts_of(
-            "index.js",
-            r"exports.handler = async (event) => {
-                const request = event.Records[0].cf.request;
-                const ua = (request.headers['user-agent'] && request.headers['user-agent'][0].value) || '';
-                if (/AhrefsBot|SemrushBot|MJ12bot/.test(ua) || /curl\//i.test(ua) || /^$/.test(ua)) {
-                  return { status: 403 };
-                }
-                return request;
-              };",
-        );
-        assert_eq!(facts.comparisons.len(), 3);
+        // The corpus's user-agent-block tests a list of regexes: `BAD_BOTS.some((re) => re.test(ua))`.
+        let facts = corpus_facts("user-agent-block");
+        assert_eq!(facts.comparisons.len(), 5);
         let events = synthesize(&facts, &[EventType::ViewerRequest], &ALL);
         let agents: Vec<Option<&str>> = events
             .iter()
             .map(|event| header(event, "user-agent"))
             .collect();
-        for bot in ["AhrefsBot", "SemrushBot", "MJ12bot", "curl/", "CURL/", ""] {
+        for bot in ["python-requests", "curl/", "scrapy", "AhrefsBot", "SemrushBot", "MJ12bot", ""] {
             assert!(agents.contains(&Some(bot)), "{bot:?} in {agents:?}");
         }
         assert!(
             agents.contains(&None),
             "an event without user-agent: {agents:?}"
         );
-        let miss = by_name(
-            &events,
-            "viewer-request/header-user-agent-regex-test-ahrefsbot-semrushbot-mj12bot-miss",
-        );
+        // One miss (a browser) and one event without the header serve all five regexes: the
+        // same event is not made twice.
+        let miss = by_name(&events, "viewer-request/header-user-agent-regex-test-python-requests-miss");
         assert!(header(miss, "user-agent").is_some_and(|agent| agent.contains("Firefox")));
-        let absent = by_name(
-            &events,
-            "viewer-request/header-user-agent-regex-test-ahrefsbot-semrushbot-mj12bot-absent",
-        );
+        let absent = by_name(&events, "viewer-request/header-user-agent-regex-test-python-requests-absent");
         assert!(absent.purpose.contains("absent"), "{}", absent.purpose);
     }
 

@@ -545,7 +545,7 @@ fn shape(
 ) -> String {
     use ComparisonOperator as Op;
     match field {
-        Field::ClientIp => return ip_hit(operator, literal, random),
+        Field::ClientIp => return ip_hit(operator, literal, &mut random.keyed(literal)),
         Field::Method | Field::Status if !is_equality(operator) => {
             let domain = if *field == Field::Method {
                 METHODS
@@ -845,16 +845,26 @@ pub(super) fn fnv1a(text: &str) -> u32 {
 
 /// SplitMix32: the only source of variety, so that a seed decides every event.
 #[derive(Debug, Clone)]
-pub(super) struct SplitMix32(u32);
+pub(super) struct SplitMix32 {
+    seed: u32,
+    state: u32,
+}
 
 impl SplitMix32 {
     pub(super) fn new(seed: u32) -> Self {
-        Self(seed)
+        Self { seed, state: seed }
+    }
+
+    /// A generator for one value, seeded by this one's seed and `key` alone: the same literal
+    /// gets the same draws wherever it is compared (an address in a CIDR listed twice is one
+    /// address, one event), whatever was drawn before.
+    pub(super) fn keyed(&self, key: &str) -> Self {
+        Self::new(self.seed ^ fnv1a(key))
     }
 
     pub(super) fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9);
-        let mut z = self.0;
+        self.state = self.state.wrapping_add(0x9E37_79B9);
+        let mut z = self.state;
         z = (z ^ (z >> 16)).wrapping_mul(0x85EB_CA6B);
         z = (z ^ (z >> 13)).wrapping_mul(0xC2B2_AE35);
         z ^ (z >> 16)
