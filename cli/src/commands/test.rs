@@ -56,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         let changed = changed::changed_files(&args.path, since)?;
         let total = functions.len();
         functions = changed::touched(functions, &changed);
-        eprintln!("{} of {total} functions changed since {since}", functions.len());
+        eprintln!("{} of {} changed since {since}", functions.len(), plural(total, "function"));
     }
 
     let defaults = TestOptions::default();
@@ -99,13 +99,26 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let events: usize = report.functions.iter().map(|f| f.events.len()).sum();
     let different: usize = report.functions.iter().map(FunctionReport::different).sum();
     let failed = report.functions.iter().filter(|f| f.status == FunctionStatus::ConversionFailed).count();
-    eprintln!("{} functions, {events} events: {different} different, {failed} failed to convert", report.functions.len());
+    eprintln!(
+        "{}, {}: {different} different, {failed} failed to convert",
+        plural(report.functions.len(), "function"),
+        plural(events, "event")
+    );
     if report.has_errors() {
         let names: Vec<&str> =
             report.functions.iter().filter(|f| f.status == FunctionStatus::Error).map(|f| f.name.as_str()).collect();
         anyhow::bail!("could not test {} (the report says why)", names.join(", "));
     }
     Ok(if report.all_identical() { Status::Clean } else { Status::Findings })
+}
+
+/// `1 function`, `2 functions`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 /// The format a report file's extension names.
