@@ -11,7 +11,7 @@ use edgeport_runtime::cloudfront::{self, Decision};
 use edgeport_runtime::Outcome;
 use serde_json::Value;
 
-use crate::report::{Difference, Observed, Verdict};
+use crate::report::{Difference, Logs, Observed, Verdict};
 
 /// One side's behaviour: its outcome normalised, and CloudFront's decision on it.
 pub fn observe(event_type: EventType, event: &Value, outcome: &Outcome) -> Observed {
@@ -45,6 +45,7 @@ pub fn compare(
         reference,
         converted,
         diff,
+        logs: Logs::default(),
     };
     (verdict, Some(Box::new(difference)))
 }

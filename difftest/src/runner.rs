@@ -26,7 +26,7 @@ use crate::coverage::CoverageTally;
 use crate::reference::{
     ReferenceError, ReferenceInvocation, ReferenceLanguage, ReferenceWorker, WorkerOptions,
 };
-use crate::report::{Coverage, EventOrigin, EventReport, FunctionReport, FunctionStatus, Report};
+use crate::report::{Coverage, EventOrigin, EventReport, FunctionReport, FunctionStatus, Logs, Report};
 use crate::synthesize::{synthesize, SynthesisOptions};
 
 /// The request id every invocation gets, on both sides.
@@ -377,14 +377,18 @@ impl<'a> FunctionTester<'a> {
         };
         // Both sides run at once: the original in the worker process, the converted function
         // on this thread.
-        let (reference, converted) = self.worker.invoke_while(&invocation, || {
+        let (reference, (converted, converted_logs)) = self.worker.invoke_while(&invocation, || {
             run_converted(loaded, &function.name, seed, timeout_ms, &event.text)
         });
         let reference = reference?;
+        let reference_logs = reference.logs;
 
         let reference = observe(event.event_type, &event.event, &reference.outcome);
         let converted = observe(event.event_type, &event.event, &converted);
-        let (verdict, difference) = compare(&event.event, reference, converted);
+        let (verdict, mut difference) = compare(&event.event, reference, converted);
+        if let Some(difference) = &mut difference {
+            difference.logs = Logs::new(&reference_logs, &converted_logs);
+        }
         Ok(EventReport {
             name: event.name.clone(),
             origin: event.origin,
@@ -405,7 +409,7 @@ fn run_converted(
     seed: u32,
     timeout_ms: u64,
     event_json: &str,
-) -> Outcome {
+) -> (Outcome, String) {
     let context = LambdaContext::for_function(name, REQUEST_ID);
     let invocation = Invocation {
         event_json,
@@ -413,14 +417,20 @@ fn run_converted(
         seed,
         deadline_ms: DEFAULT_FIXED_NOW_MS + timeout_ms,
     };
-    loaded
-        .instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS))
-        .and_then(|mut instance| instance.invoke(&invocation))
-        .unwrap_or_else(|error| Outcome::Error {
+    let run = loaded.instantiate(InstanceOptions::deterministic(DEFAULT_FIXED_NOW_MS)).and_then(|mut instance| {
+        let outcome = instance.invoke(&invocation)?;
+        let (stdout, stderr) = instance.take_logs();
+        let logs = String::from_utf8_lossy(&stdout).into_owned() + &String::from_utf8_lossy(&stderr);
+        Ok((outcome, logs))
+    });
+    run.unwrap_or_else(|error| {
+        let outcome = Outcome::Error {
             error_type: "edgeport.RuntimeError".into(),
             error_message: error.to_string(),
             trace: Vec::new(),
-        })
+        };
+        (outcome, String::new())
+    })
 }
 
 /// The directory a function's `events/` and `case.json` live in: the handler's directory for

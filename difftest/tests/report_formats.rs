@@ -4,7 +4,7 @@
 
 use edgeport_contract::EventType;
 use edgeport_difftest::report::{
-    Coverage, Difference, EventOrigin, EventReport, Format, FunctionReport, FunctionStatus,
+    Coverage, Difference, EventOrigin, EventReport, Format, FunctionReport, FunctionStatus, Logs,
     Observed, Report, Share, Verdict,
 };
 use edgeport_runtime::cloudfront::Decision;
@@ -249,6 +249,12 @@ fn different_event(
             reference,
             converted,
             diff,
+            // Logs only where the viewer would notice, so both renderings are covered.
+            logs: if verdict == Verdict::Different {
+                Logs::new("routing to the mobile origin\n", "routing to the mobile origin\n")
+            } else {
+                Logs::default()
+            },
         })),
     }
 }
@@ -839,4 +845,14 @@ fn decode(raw: &str) -> Result<String, String> {
         text.push_str(after);
     }
     Ok(text)
+}
+
+#[test]
+fn logs_are_cut_to_the_limit_on_a_character_boundary() {
+    let long = "é".repeat(Logs::LIMIT); // two bytes each
+    let logs = Logs::new(&long, "");
+    assert_eq!(logs.reference.len(), Logs::LIMIT);
+    assert!(logs.reference.chars().all(|c| c == 'é'));
+    assert!(!logs.is_empty());
+    assert!(Logs::new("", "").is_empty());
 }

@@ -284,6 +284,13 @@ fn event_evidence(function: &FunctionReport, event: &EventReport) -> String {
         reference_side = code_block("json", &pretty_json(&difference.reference)),
         converted_side = code_block("json", &pretty_json(&difference.converted)),
     ));
+    if !difference.logs.is_empty() {
+        text.push_str(&format!(
+            "\n<details><summary>logs</summary>\n\n**{reference}**\n\n{}\n**edgeport**\n\n{}</details>\n",
+            code_block("text", &difference.logs.reference),
+            code_block("text", &difference.logs.converted),
+        ));
+    }
     text
 }
 

@@ -212,6 +212,37 @@ pub struct Difference {
     /// A unified diff from the reference's to the converted side's normalised JSON (raw
     /// outcome and CloudFront decision together).
     pub diff: String,
+    /// What each side printed (not compared: console formatting differs between engines).
+    #[serde(skip_serializing_if = "Logs::is_empty")]
+    pub logs: Logs,
+}
+
+/// What the handler printed on each side, each cut to [`Logs::LIMIT`] bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Logs {
+    /// The original's output (node's console).
+    pub reference: String,
+    /// The converted function's output.
+    pub converted: String,
+}
+
+impl Logs {
+    /// The most bytes kept per side.
+    pub const LIMIT: usize = 4096;
+
+    /// Both sides' logs, each cut to [`Logs::LIMIT`] bytes on a character boundary.
+    pub fn new(reference: &str, converted: &str) -> Self {
+        let cut = |text: &str| {
+            let end = (0..=text.len().min(Self::LIMIT)).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            text[..end].to_string()
+        };
+        Logs { reference: cut(reference), converted: cut(converted) }
+    }
+
+    /// Whether neither side printed anything.
+    pub fn is_empty(&self) -> bool {
+        self.reference.is_empty() && self.converted.is_empty()
+    }
 }
 
 /// One side's behaviour on one event.
