@@ -15,7 +15,7 @@ use std::process::Command;
 
 use edgeport_frontends::diagnostic::{explain, Severity};
 use edgeport_frontends::javascript::{
-    analyze, Analysis, ComparedLiteral, ComparisonOperator, Options,
+    analyze, Analysis, ComparedLiteral, ComparisonOperator, HandlerFacts, Options,
 };
 use edgeport_frontends::SourceFile;
 
@@ -306,6 +306,8 @@ fixtures! {
     comparisons_list_iteration => "comparisons_list_iteration.js",
     comparisons_cookie_loop => "comparisons_cookie_loop.js",
     comparisons_literal_arguments => "comparisons_literal_arguments.js",
+    reads_request => "reads_request.js",
+    reads_response => "reads_response.js",
     typescript_types => "typescript_types.ts",
     typescript_unsupported => "typescript_unsupported.ts",
     typescript_esm => "typescript_esm.ts",
@@ -537,12 +539,15 @@ fn syntax_errors_render_with_file_line_and_column() {
     )));
 }
 
-/// The comparisons of a text, without spans.
-fn comparisons_of(name: &str, text: &str) -> Vec<(String, ComparisonOperator, ComparedLiteral)> {
-    let file = SourceFile::new(name, text);
-    analyze(&file, &Options::default())
+fn facts_of(name: &str, text: &str) -> HandlerFacts {
+    analyze(&SourceFile::new(name, text), &Options::default())
         .facts
         .expect("the file parses")
+}
+
+/// The comparisons of a text, without spans.
+fn comparisons_of(name: &str, text: &str) -> Vec<(String, ComparisonOperator, ComparedLiteral)> {
+    facts_of(name, text)
         .comparisons
         .into_iter()
         .map(|comparison| (comparison.field, comparison.operator, comparison.literal))
@@ -635,4 +640,71 @@ fn comparisons_with_list_elements_are_bounded() {
         "{} comparisons",
         comparisons.len()
     );
+}
+
+/// The fields a text reads, in order.
+fn reads_of(name: &str, text: &str) -> Vec<String> {
+    facts_of(name, text)
+        .reads
+        .into_iter()
+        .map(|read| read.field)
+        .collect()
+}
+
+/// Corpus handlers that read fields without comparing them with a literal (besides fields
+/// they compare): synthesis gives such fields realistic values, so the facts must name them.
+#[test]
+fn corpus_handlers_read_the_fields_they_parse() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let cases = [
+        (
+            "async-style",
+            "index.js",
+            &["header:accept-language", "uri"][..],
+        ),
+        ("basic-auth", "index.js", &["header:authorization"]),
+        (
+            "callback-style",
+            "index.js",
+            &["header:cloudfront-viewer-country"],
+        ),
+        ("query-normalize", "index.js", &["querystring"]),
+        ("esm-module", "index.mjs", &["uri", "querystring"]),
+        ("index-rewrite", "index.js", &["uri"]),
+        (
+            "security-headers",
+            "index.js",
+            &["response-header:content-type", "status"],
+        ),
+        ("static-redirect", "index.js", &["uri", "querystring"]),
+        (
+            "unchecked-headers",
+            "index.js",
+            &["header:x-tenant", "cookie", "uri"],
+        ),
+    ];
+    for (case, file_name, expected) in cases {
+        let path = corpus.join(case).join(file_name);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+        assert_eq!(reads_of(file_name, &text), expected, "{case}");
+    }
+}
+
+#[test]
+fn assignments_and_deletes_are_no_reads() {
+    let reads = reads_of(
+        "index.js",
+        "exports.handler = async (event) => {
+           const request = event.Records[0].cf.request;
+           request.uri = '/index.html';
+           request.querystring = '';
+           request.headers['x-added'] = [{ key: 'X-Added', value: '1' }];
+           delete request.headers['x-removed'];
+           request.uri += '.gz';
+           return request;
+         };",
+    );
+    // `+=` reads the uri before it writes it.
+    assert_eq!(reads, ["uri"]);
 }

@@ -27,8 +27,12 @@ pub struct HandlerFacts {
     pub nondeterminism: Vec<Nondeterminism>,
     /// The triggers the handler was probably written for, in trigger order.
     pub event_types: Vec<EventType>,
-    /// String literals and regexes compared with request fields, in source order.
+    /// String literals and regexes compared with request and response fields, in source
+    /// order.
     pub comparisons: Vec<Comparison>,
+    /// The request and response fields the handler reads, compared with a literal or not,
+    /// each once, in source order of its first read.
+    pub reads: Vec<FieldRead>,
 }
 
 /// The source language.
@@ -187,15 +191,28 @@ pub enum NondeterminismKind {
 /// A CloudFront trigger (the contract crate's, shared with the runtime).
 pub use edgeport_contract::EventType;
 
-/// A literal compared with a request field.
+/// A request or response field the handler reads: accesses it, destructures it, passes it
+/// on or tests for its presence (`'authorization' in headers`). Assigning or deleting a field
+/// is no read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct FieldRead {
+    /// The field, named as in [`Comparison::field`]: `uri`, `querystring`, `clientIp`,
+    /// `method`, `cookie` (the `Cookie` request header), `header:<lower-case name>` (another
+    /// request header), `body`, `origin`, `status`, or `response-header:<lower-case name>`.
+    pub field: String,
+    /// The first expression (or destructuring property) that reads it.
+    pub span: Range<usize>,
+}
+
+/// A literal compared with a request or response field.
 ///
 /// A comparison with the element of a literal list (`BOTS.some((re) => re.test(ua))`) is one
 /// comparison per element, all with the same span; so is one in a function called with
 /// different literal arguments (`isTrue('cloudfront-is-mobile-viewer')`), one per call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Comparison {
-    /// The request field: `uri`, `querystring`, `clientIp`, `method`, `cookie`, `status`, or
-    /// `header:<lower-case name>`.
+    /// The field: `uri`, `querystring`, `clientIp`, `method`, `cookie`, `status`,
+    /// `header:<lower-case name>` (a request header) or `response-header:<lower-case name>`.
     pub field: String,
     /// How the field is compared.
     pub operator: ComparisonOperator,

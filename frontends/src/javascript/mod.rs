@@ -31,8 +31,8 @@ mod usage;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use facts::{
-    ComparedLiteral, Comparison, ComparisonOperator, EventType, ExportForm, HandlerFacts,
-    HandlerInfo, HandlerStyle, Import, ImportKind, Language, ModuleKind, ModuleState,
+    ComparedLiteral, Comparison, ComparisonOperator, EventType, ExportForm, FieldRead,
+    HandlerFacts, HandlerInfo, HandlerStyle, Import, ImportKind, Language, ModuleKind, ModuleState,
     ModuleStateKind, Nondeterminism, NondeterminismKind,
 };
 
@@ -166,6 +166,7 @@ fn analyze_on_this_thread(file: &SourceFile, options: &Options) -> Analysis {
         nondeterminism: state.nondeterminism,
         event_types: request.event_types,
         comparisons: request.comparisons,
+        reads: request.reads,
     };
     Analysis {
         facts: Some(facts),

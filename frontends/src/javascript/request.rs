@@ -1,5 +1,5 @@
-//! Which request fields the handler compares with which literals, and which triggers it was
-//! written for.
+//! Which request and response fields the handler reads, which of them it compares with which
+//! literals, and which triggers it was written for.
 //!
 //! This is a best-effort visitor, not a dataflow engine. It knows the shape of the event
 //! (`event.Records[0].cf.request.headers['user-agent'][0].value`), follows local names bound
@@ -15,7 +15,12 @@
 //! distinct call, with its parameters bound to those literals, so that a header name or a
 //! prefix passed in is seen where the function uses it.
 //!
-//! Invariant: a comparison is only recorded when the field side provably comes from the event.
+//! A read is every evaluated expression of a field's shape: an access, a destructuring
+//! property, a presence test (`'authorization' in headers`). The target of a plain assignment
+//! or of `delete` is no read.
+//!
+//! Invariant: a comparison or read is only recorded when the field provably comes from the
+//! event.
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,12 +29,12 @@ use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
     AssignExpr, AssignOp, AssignTarget, BinExpr, BinaryOp, CallExpr, Callee, Expr, ExprOrSpread,
     FnDecl, ForHead, ForOfStmt, Lit, MemberExpr, MemberProp, ObjectPatProp, OptChainBase,
-    OptChainExpr, Pat, Program, Prop, PropOrSpread, SimpleAssignTarget, SwitchStmt, VarDecl,
-    VarDeclKind, VarDeclarator,
+    OptChainExpr, Pat, Program, Prop, PropOrSpread, SimpleAssignTarget, SwitchStmt, UnaryExpr,
+    UnaryOp, VarDecl, VarDeclKind, VarDeclarator,
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
-use super::facts::{ComparedLiteral, Comparison, ComparisonOperator, EventType};
+use super::facts::{ComparedLiteral, Comparison, ComparisonOperator, EventType, FieldRead};
 use super::parse::SourceText;
 use super::syntax::{
     as_function, as_member, ident_name, is_literal, is_member_of, member_prop_name, prop_name,
@@ -46,17 +51,50 @@ enum Shape {
     Request,
     Response,
     Config,
-    Headers,
+    Headers(Message),
     /// `headers['name']`: the array of `{key, value}` entries.
-    HeaderList(String),
+    HeaderList(Message, String),
     /// `headers['name'][0]`.
-    HeaderEntry(String),
+    HeaderEntry(Message, String),
     Origin,
+    /// `request.body`, with `data` and its encoding.
+    Body,
     /// A string field compared with literals.
     Field {
         name: String,
         case_insensitive: bool,
     },
+}
+
+/// Whose headers a header shape belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Message {
+    Request,
+    Response,
+}
+
+impl Shape {
+    /// The field this shape is a read of, named as in [`FieldRead::field`].
+    fn read_field(&self) -> Option<String> {
+        match self {
+            Shape::Field { name, .. } => Some(name.clone()),
+            Shape::HeaderList(message, name) | Shape::HeaderEntry(message, name) => {
+                Some(header_field(*message, name))
+            }
+            Shape::Origin => Some("origin".to_owned()),
+            Shape::Body => Some("body".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// The field name of a header's value: `cookie`, `header:<name>` or `response-header:<name>`.
+fn header_field(message: Message, name: &str) -> String {
+    match message {
+        Message::Request if name == "cookie" => "cookie".to_owned(),
+        Message::Request => format!("header:{name}"),
+        Message::Response => format!("response-header:{name}"),
+    }
 }
 
 /// A name bound to a literal with `const`.
@@ -75,6 +113,7 @@ enum Constant {
 /// What the request pass found.
 pub(crate) struct RequestFacts {
     pub(crate) comparisons: Vec<Comparison>,
+    pub(crate) reads: Vec<FieldRead>,
     pub(crate) event_types: Vec<EventType>,
 }
 
@@ -93,6 +132,18 @@ const ELEMENT_CALLBACK_METHODS: &[&str] = &[
     "findLast",
     "findLastIndex",
     "filter",
+];
+
+/// Members every object inherits (`headers.hasOwnProperty(...)`), which name no header.
+const OBJECT_PROTOTYPE_MEMBERS: &[&str] = &[
+    "constructor",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+    "__proto__",
 ];
 
 /// The literals recorded comparisons may hold in all. Every site that compares with an element
@@ -128,9 +179,11 @@ pub(crate) fn analyze(
         changed: false,
         recording: false,
         comparisons: Vec::new(),
+        reads: Vec::new(),
         reads_response: false,
         touches_origin: false,
         assignment_targets: HashSet::new(),
+        overwritten: HashSet::new(),
         classified: HashMap::new(),
         elements: HashMap::new(),
         literal_calls: HashMap::new(),
@@ -163,6 +216,10 @@ pub(crate) fn analyze(
     // A function visited once more per literal call records its other comparisons again.
     let mut seen = HashSet::new();
     comparisons.retain(|comparison| seen.insert(comparison.clone()));
+    let mut reads = tracker.reads;
+    reads.sort_by_key(|read| read.span.start);
+    let mut seen = HashSet::new();
+    reads.retain(|read| seen.insert(read.field.clone()));
     let event_types = if tracker.reads_response {
         vec![EventType::OriginResponse, EventType::ViewerResponse]
     } else if tracker.touches_origin {
@@ -172,6 +229,7 @@ pub(crate) fn analyze(
     };
     RequestFacts {
         comparisons,
+        reads,
         event_types,
     }
 }
@@ -365,10 +423,14 @@ struct Tracker<'a, 'ast> {
     changed: bool,
     recording: bool,
     comparisons: Vec<Comparison>,
+    /// Every read recorded, in visiting order and with repetitions.
+    reads: Vec<FieldRead>,
     reads_response: bool,
     touches_origin: bool,
     /// Members written by an assignment (`cache[uri] = ...`), which are not key lookups.
     assignment_targets: HashSet<Span>,
+    /// Members replaced by a plain assignment or removed by `delete`, which are not reads.
+    overwritten: HashSet<Span>,
     /// Shapes of the expressions classified in this pass, by span. Visiting `a.b.c.d`
     /// classifies every inner chain again; the cache keeps long chains linear.
     classified: HashMap<Span, Option<Shape>>,
@@ -428,11 +490,13 @@ impl Tracker<'_, '_> {
                             let child =
                                 prop_name(&key_value.key).and_then(|key| self.member(&shape, &key));
                             if let Some(child) = child {
+                                self.note_read(&child, key_value.key.span());
                                 self.bind(&key_value.value, child);
                             }
                         }
                         ObjectPatProp::Assign(assign) => {
                             if let Some(child) = self.member(&shape, assign.key.id.sym.as_str()) {
+                                self.note_read(&child, assign.key.span);
                                 self.set(&assign.key.id.sym, child);
                             }
                         }
@@ -443,6 +507,7 @@ impl Tracker<'_, '_> {
             Pat::Array(array) => {
                 if let Some(Some(first)) = array.elems.first() {
                     if let Some(child) = self.member(&shape, "0") {
+                        self.note_read(&child, first.span());
                         self.bind(first, child);
                     }
                 }
@@ -465,15 +530,18 @@ impl Tracker<'_, '_> {
             (Shape::Cf, "response") => Shape::Response,
             (Shape::Cf, "config") => Shape::Config,
             (Shape::Request, "uri" | "querystring" | "clientIp" | "method") => field(key),
-            (Shape::Request, "headers") => Shape::Headers,
+            (Shape::Request, "headers") => Shape::Headers(Message::Request),
             (Shape::Request, "origin") => Shape::Origin,
+            (Shape::Request, "body") => Shape::Body,
             (Shape::Response, "status") => field("status"),
-            (Shape::Headers, name) => Shape::HeaderList(name.to_ascii_lowercase()),
-            (Shape::HeaderList(name), index) if array_index(index).is_some() => {
-                Shape::HeaderEntry(name.clone())
+            (Shape::Response, "headers") => Shape::Headers(Message::Response),
+            (Shape::Headers(message), name) if !OBJECT_PROTOTYPE_MEMBERS.contains(&name) => {
+                Shape::HeaderList(*message, name.to_ascii_lowercase())
             }
-            (Shape::HeaderEntry(name), "value") if name == "cookie" => field("cookie"),
-            (Shape::HeaderEntry(name), "value") => field(&format!("header:{name}")),
+            (Shape::HeaderList(message, name), index) if array_index(index).is_some() => {
+                Shape::HeaderEntry(*message, name.clone())
+            }
+            (Shape::HeaderEntry(message, name), "value") => field(&header_field(*message, name)),
             _ => return None,
         };
         if self.recording {
@@ -484,6 +552,32 @@ impl Tracker<'_, '_> {
             }
         }
         Some(child)
+    }
+
+    /// Records a read of the field `shape` is, if it is one, in a recording pass.
+    fn note_read(&mut self, shape: &Shape, span: Span) {
+        if !self.recording {
+            return;
+        }
+        if let Some(field) = shape.read_field() {
+            self.reads.push(FieldRead {
+                field,
+                span: self.source.range(span),
+            });
+        }
+    }
+
+    /// Records the read of header `name` in a presence test (`'x' in headers`,
+    /// `headers.hasOwnProperty('x')`) when `headers` is a header object.
+    fn note_presence_test(&mut self, headers: &Expr, name: &Expr, span: Span) {
+        if !self.recording {
+            return;
+        }
+        if let (Some(Shape::Headers(message)), Some(name)) =
+            (self.classify(headers), self.string_of(name))
+        {
+            self.note_read(&Shape::HeaderList(message, name.to_ascii_lowercase()), span);
+        }
     }
 
     /// The key of `object[key]` or `object.key`, following constants.
@@ -513,14 +607,18 @@ impl Tracker<'_, '_> {
             Some(key) => key,
             // `headers.cookie[i]` in a loop: an index computed at run time still picks one
             // of the header's entries.
-            None if matches!(object, Shape::HeaderList(_))
+            None if matches!(object, Shape::HeaderList(..))
                 && matches!(member.prop, MemberProp::Computed(_)) =>
             {
                 "0".to_owned()
             }
             None => return None,
         };
-        self.member(&object, &key)
+        let child = self.member(&object, &key)?;
+        if !self.overwritten.contains(&member.span) {
+            self.note_read(&child, member.span);
+        }
+        Some(child)
     }
 
     /// The shape of the value an expression evaluates to.
@@ -738,7 +836,7 @@ impl Tracker<'_, '_> {
                     return;
                 }
                 let element = match self.classify(&member.obj) {
-                    Some(list @ Shape::HeaderList(_)) => self.member(&list, "0"),
+                    Some(list @ Shape::HeaderList(..)) => self.member(&list, "0"),
                     _ => None,
                 };
                 let callback = args
@@ -969,6 +1067,9 @@ impl Visit for Tracker<'_, '_> {
     fn visit_assign_expr(&mut self, assign: &AssignExpr) {
         if let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left {
             self.assignment_targets.insert(member.span);
+            if assign.op == AssignOp::Assign {
+                self.overwritten.insert(member.span);
+            }
         }
         if assign.op == AssignOp::Assign {
             if let AssignTarget::Simple(SimpleAssignTarget::Ident(binding)) = &assign.left {
@@ -1002,6 +1103,15 @@ impl Visit for Tracker<'_, '_> {
             }
             None => for_of.visit_children_with(self),
         }
+    }
+
+    fn visit_unary_expr(&mut self, unary: &UnaryExpr) {
+        if unary.op == UnaryOp::Delete {
+            if let Expr::Member(member) = unwrap_expr(&unary.arg) {
+                self.overwritten.insert(member.span);
+            }
+        }
+        unary.visit_children_with(self);
     }
 
     fn visit_fn_decl(&mut self, decl: &FnDecl) {
@@ -1063,6 +1173,13 @@ impl Visit for Tracker<'_, '_> {
                             call.span,
                         );
                     }
+                    // `Object.hasOwn(headers, 'authorization')`
+                    self.note_presence_test(&call.args[0].expr, &call.args[1].expr, call.span);
+                }
+                // `headers.hasOwnProperty('authorization')`
+                let method = member_prop_name(&member.prop);
+                if let (Some("hasOwnProperty"), [name]) = (method.as_deref(), &call.args[..]) {
+                    self.note_presence_test(&member.obj, &name.expr, call.span);
                 }
             }
         }
@@ -1109,6 +1226,7 @@ impl Visit for Tracker<'_, '_> {
                     }
                 }
             } else if bin.op == BinaryOp::In {
+                self.note_presence_test(&bin.right, &bin.left, bin.span);
                 if let (Some(field), Some(values)) =
                     (self.field_of(&bin.left), self.keys_of(&bin.right))
                 {
