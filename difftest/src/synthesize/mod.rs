@@ -3,15 +3,21 @@
 //!
 //! For each trigger the function is attached to there is the base event (`GET /` from a
 //! browser, as CloudFront sends it); then, for every comparison the frontend found, events
-//! that hit it and events that miss it (a header also goes missing), each the base event with
-//! one field changed.
+//! that hit it and events that miss it (a header also goes missing); and for every field the
+//! handler reads without branching on a comparison of it, events with realistic values of
+//! different structure (a header also goes missing). Each is the base event with one field
+//! changed. Last come the read fields' values in the first hit of every comparison on another
+//! field, because handlers often parse a field only behind such a test
+//! (`if (request.uri !== '/search.php') return request;`).
 //!
 //! Invariant: the same facts, triggers and options give byte-identical events; all variety
 //! comes from the seed.
 //!
-//! Invariant: cut to `max_events`, the events keep the base events and then a hit and a miss
-//! of every comparison before any comparison gets a third event.
+//! Invariant: cut to `max_events`, the events keep the base events, then a hit and a miss of
+//! every comparison, then one value of every read field, before any comparison or read field
+//! gets another event; events that change two fields come after all that change one.
 
+mod reads;
 mod regex;
 mod templates;
 mod values;
@@ -25,6 +31,7 @@ use edgeport_frontends::javascript::{
 use serde::Serialize;
 use serde_json::Value;
 
+use self::reads::read_probes;
 pub use self::regex::{matching_string, matching_strings};
 pub use self::templates::base_event;
 use self::templates::{event_with_origin, OriginKind};
@@ -63,7 +70,9 @@ pub struct SyntheticEvent {
 
 /// Events for a function attached to `event_types` (callers pass `facts.event_types` or a
 /// configured list; an empty list means viewer-request): the base events, then hits and
-/// misses of every comparison in `facts`, at most `options.max_events` of them.
+/// misses of every comparison in `facts`, then values of the fields it reads without
+/// comparing them, then those values inside the comparisons' hits, at most
+/// `options.max_events` of them.
 pub fn synthesize(
     facts: &HandlerFacts,
     event_types: &[EventType],
@@ -80,24 +89,47 @@ pub fn synthesize(
     }
 
     let mut random = SplitMix32::new(options.seed);
-    let compared: Vec<Compared> = facts
+    let compared: Vec<Probed> = facts
         .comparisons
         .iter()
         .filter_map(|comparison| {
             let field = Field::parse(&comparison.field)?;
-            Some(Compared {
+            Some(Probed {
                 slug: comparison_slug(comparison, &field),
                 description: describe(comparison, &field),
                 probes: probes(comparison, &field, &mut random),
+                branches: comparison.operator != ComparisonOperator::RegexReplace,
                 field,
             })
         })
         .collect();
+    // A field the handler branches on gets its values from its comparisons; `replace`
+    // transforms a field without branching, so it takes read values as well.
+    let mut read: Vec<Probed> = Vec::new();
+    for field_read in &facts.reads {
+        let Some(field) = Field::parse(&field_read.field) else {
+            continue;
+        };
+        let covered = compared
+            .iter()
+            .filter(|compared| compared.branches)
+            .chain(&read)
+            .any(|probed| probed.field == field);
+        if !covered {
+            read.push(Probed {
+                slug: format!("{}-read", field.slug()),
+                description: format!("reads {}", field.describe()),
+                probes: read_probes(&field),
+                branches: false,
+                field,
+            });
+        }
+    }
 
     let mut candidates = Vec::new();
     for &event_type in &triggers {
         candidates.push(Candidate {
-            name: format!("{event_type}/base"),
+            name: "base".to_owned(),
             purpose: format!("the {event_type} event as CloudFront sends it"),
             event_type,
             event: base_event(event_type),
@@ -107,38 +139,55 @@ pub fn synthesize(
             EventType::OriginRequest | EventType::OriginResponse
         ) {
             candidates.push(Candidate {
-                name: format!("{event_type}/base-custom-origin"),
+                name: "base-custom-origin".to_owned(),
                 purpose: format!("the {event_type} event with a custom origin"),
                 event_type,
                 event: event_with_origin(event_type, OriginKind::Custom),
             });
         }
     }
-    // Round 0 takes every comparison's hit and miss; round n its n-th other probe.
+    // Round 0 takes every comparison's hit and miss, then every read field's first value;
+    // round n the n-th other probe of each.
     let rounds = compared
         .iter()
-        .map(|compared| compared.probes.extra.len())
+        .chain(&read)
+        .map(|probed| probed.probes.extra.len())
         .max()
         .unwrap_or(0);
-    for round in 0..=rounds {
+    for group in [&compared, &read] {
         for &event_type in &triggers {
-            for compared in &compared {
-                if !compared.field.exists_on(event_type) {
+            for probed in group {
+                candidates.extend(probed.candidates(event_type, probed.probes.round(0)));
+            }
+        }
+    }
+    for round in 1..=rounds {
+        for &event_type in &triggers {
+            for probed in compared.iter().chain(&read) {
+                candidates.extend(probed.candidates(event_type, probed.probes.round(round)));
+            }
+        }
+    }
+    // Read values in the hits of comparisons on other fields, round n taking every read
+    // field's n-th value, a bounded number per trigger: a field read only for logging would
+    // otherwise make an event per comparison and value.
+    let mut made_inside_hits = vec![0; triggers.len()];
+    for round in 0..=rounds {
+        for (&event_type, made) in triggers.iter().zip(&mut made_inside_hits) {
+            for guard in &compared {
+                let hit = guard.probes.hit();
+                let Some(hit) = hit.filter(|_| guard.branches && guard.field.exists_on(event_type))
+                else {
                     continue;
-                }
-                let probes = match round {
-                    0 => &compared.probes.essential[..],
-                    _ => compared
-                        .probes
-                        .extra
-                        .get(round - 1..round)
-                        .unwrap_or_default(),
                 };
-                candidates.extend(
-                    probes
-                        .iter()
-                        .map(|probe| compared.candidate(event_type, probe)),
-                );
+                for read in read.iter().filter(|read| read.field != guard.field) {
+                    for candidate in read.candidates(event_type, read.probes.round(round)) {
+                        if *made < MAX_INSIDE_HITS_PER_TRIGGER {
+                            candidates.push(guard.inside_hit(hit, candidate));
+                            *made += 1;
+                        }
+                    }
+                }
             }
         }
     }
@@ -153,11 +202,12 @@ pub fn synthesize(
         if !seen_events.insert(candidate.event.to_string()) {
             continue;
         }
-        let mut name = candidate.name.clone();
+        let unique = format!("{}/{}", candidate.event_type, candidate.name);
+        let mut name = unique.clone();
         let mut counter = 1;
         while !seen_names.insert(name.clone()) {
             counter += 1;
-            name = format!("{}-{counter}", candidate.name);
+            name = format!("{unique}-{counter}");
         }
         let mut event = candidate.event;
         templates::set_request_id(&mut event, &request_id(options.seed, &name));
@@ -171,34 +221,63 @@ pub fn synthesize(
     events
 }
 
+/// The most events per trigger that put a read field's value into a comparison's hit.
+const MAX_INSIDE_HITS_PER_TRIGGER: usize = 12;
+
 /// An event before deduplication and naming.
 struct Candidate {
+    /// The event's name after its trigger's: `uri-starts-with-mobile-hit`.
     name: String,
     purpose: String,
     event_type: EventType,
     event: Value,
 }
 
-/// A comparison with its probes.
-struct Compared {
+/// A comparison, or a field read without any comparison, with its probes.
+struct Probed {
     field: Field,
-    /// The comparison's part of event names: `uri-starts-with-mobile`.
+    /// Whether the handler takes a branch on it: a comparison other than `replace`.
+    branches: bool,
+    /// The comparison's or read's part of event names: `uri-starts-with-mobile`,
+    /// `header-accept-language-read`.
     slug: String,
-    /// The comparison in purposes: `uri starts with '/mobile/'`.
+    /// The comparison or read in purposes: `uri starts with '/mobile/'`,
+    /// `reads header 'accept-language'`.
     description: String,
     probes: Probes,
 }
 
-impl Compared {
+impl Probed {
+    /// The events of `probes` on a trigger, none when its events lack the field.
+    fn candidates<'p>(
+        &'p self,
+        event_type: EventType,
+        probes: &'p [Probe],
+    ) -> impl Iterator<Item = Candidate> + 'p {
+        let exists = self.field.exists_on(event_type);
+        probes
+            .iter()
+            .filter(move |_| exists)
+            .map(move |probe| self.candidate(event_type, probe))
+    }
+
     fn candidate(&self, event_type: EventType, probe: &Probe) -> Candidate {
         let mut event = base_event(event_type);
-        self.field.apply(&mut event, probe.value.as_deref());
+        self.field.apply(&mut event, &probe.setting);
         Candidate {
-            name: format!("{event_type}/{}-{}", self.slug, probe.slug),
+            name: format!("{}-{}", self.slug, probe.slug),
             purpose: format!("{} ({})", self.description, probe.note),
             event_type,
             event,
         }
+    }
+
+    /// A read field's `candidate` moved into this comparison's `hit`.
+    fn inside_hit(&self, hit: &Probe, mut candidate: Candidate) -> Candidate {
+        self.field.apply(&mut candidate.event, &hit.setting);
+        candidate.name = format!("{}-{}-{}", self.slug, hit.slug, candidate.name);
+        candidate.purpose = format!("{} ({}), {}", self.description, hit.note, candidate.purpose);
+        candidate
     }
 }
 
@@ -389,6 +468,15 @@ mod tests {
         Some(serde_json::from_slice(&output.stdout).expect("node prints JSON"))
     }
 
+    /// The result node gave for the event named `name`.
+    fn result_of<'r>(events: &[SyntheticEvent], results: &'r [Value], name: &str) -> &'r Value {
+        let index = events
+            .iter()
+            .position(|event| event.name == name)
+            .unwrap_or_else(|| panic!("no event {name}"));
+        &results[index]
+    }
+
     #[test]
     fn ip_block_list_gets_blocked_and_allowed_addresses() {
         let events = synthesize(
@@ -465,13 +553,7 @@ mod tests {
             println!("SKIPPED: node is not installed");
             return;
         };
-        let redirected = |name: &str| {
-            let index = events
-                .iter()
-                .position(|event| event.name == name)
-                .expect("the event exists");
-            results[index]["status"] == "301"
-        };
+        let redirected = |name: &str| result_of(&events, &results, name)["status"] == "301";
         assert!(redirected("viewer-request/uri-object-key-careers-hit"));
         assert!(redirected("viewer-request/uri-object-key-hit-upper-case"));
         assert!(!redirected("viewer-request/uri-object-key-miss"));
@@ -487,7 +569,15 @@ mod tests {
             .iter()
             .map(|event| header(event, "user-agent"))
             .collect();
-        for bot in ["python-requests", "curl/", "scrapy", "AhrefsBot", "SemrushBot", "MJ12bot", ""] {
+        for bot in [
+            "python-requests",
+            "curl/",
+            "scrapy",
+            "AhrefsBot",
+            "SemrushBot",
+            "MJ12bot",
+            "",
+        ] {
             assert!(agents.contains(&Some(bot)), "{bot:?} in {agents:?}");
         }
         assert!(
@@ -496,9 +586,15 @@ mod tests {
         );
         // One miss (a browser) and one event without the header serve all five regexes: the
         // same event is not made twice.
-        let miss = by_name(&events, "viewer-request/header-user-agent-regex-test-python-requests-miss");
+        let miss = by_name(
+            &events,
+            "viewer-request/header-user-agent-regex-test-python-requests-miss",
+        );
         assert!(header(miss, "user-agent").is_some_and(|agent| agent.contains("Firefox")));
-        let absent = by_name(&events, "viewer-request/header-user-agent-regex-test-python-requests-absent");
+        let absent = by_name(
+            &events,
+            "viewer-request/header-user-agent-regex-test-python-requests-absent",
+        );
         assert!(absent.purpose.contains("absent"), "{}", absent.purpose);
     }
 
@@ -767,6 +863,274 @@ mod tests {
             .iter()
             .filter(|event| event.event_type == EventType::ViewerRequest)
             .all(|event| event.name == "viewer-request/base"));
+    }
+
+    #[test]
+    fn async_style_gets_accept_languages_and_none() {
+        // The handler parses accept-language in a helper; it compares only the uri.
+        let facts = corpus_facts("async-style");
+        let events = synthesize(&facts, &[EventType::ViewerRequest], &ALL);
+        let regional = by_name(
+            &events,
+            "viewer-request/header-accept-language-read-regional",
+        );
+        assert_eq!(
+            header(regional, "accept-language"),
+            Some("de-CH,de;q=0.9,en;q=0.8")
+        );
+        assert_eq!(
+            regional.purpose,
+            "reads header 'accept-language' (present: 'de-CH,de;q=0.9,en;q=0.8')"
+        );
+        let single = by_name(&events, "viewer-request/header-accept-language-read-single");
+        assert_eq!(header(single, "accept-language"), Some("fr"));
+        // The base event lacks the header, so it is the absent twin.
+        assert_eq!(
+            header(by_name(&events, "viewer-request/base"), "accept-language"),
+            None
+        );
+        assert!(!events
+            .iter()
+            .any(|event| event.name.ends_with("-read-absent")));
+        // The uri is compared, so it gets hits and misses rather than read values.
+        assert!(!events.iter().any(|event| event.name.contains("uri-read")));
+
+        let Some(results) = run_on_node("async-style", &events) else {
+            println!("SKIPPED: node is not installed");
+            return;
+        };
+        let location =
+            |name: &str| &result_of(&events, &results, name)["headers"]["location"][0]["value"];
+        assert_eq!(location("viewer-request/base"), "/en/");
+        assert_eq!(
+            location("viewer-request/header-accept-language-read-regional"),
+            "/de/"
+        );
+        assert_eq!(
+            location("viewer-request/header-accept-language-read-single"),
+            "/fr/"
+        );
+    }
+
+    #[test]
+    fn read_fields_get_realistic_values_of_their_own() {
+        let facts = facts_of(
+            "index.js",
+            r"const querystring = require('querystring');
+              exports.handler = async (event) => {
+                const request = event.Records[0].cf.request;
+                const params = querystring.parse(request.querystring);
+                const auth = request.headers.authorization;
+                const cookies = request.headers.cookie || [];
+                console.log(params, auth, cookies.length, request.method, request.clientIp);
+                request.uri = request.uri.replace(/\/$/, '/index.html').toLowerCase();
+                return request;
+              };",
+        );
+        let events = synthesize(&facts, &[EventType::ViewerRequest], &ALL);
+        let querystrings = field_values(&events, "querystring");
+        for querystring in ["a=1&b=2", "tag=x&tag=y", "q=red%20shoes&sort=price", "flag"] {
+            assert!(querystrings.contains(&querystring), "{querystrings:?}");
+        }
+        let basic = by_name(&events, "viewer-request/header-authorization-read-basic");
+        assert_eq!(
+            header(basic, "authorization"),
+            Some("Basic dXNlcjpwYXNzd29yZA==")
+        );
+        by_name(
+            &events,
+            "viewer-request/header-authorization-read-malformed",
+        );
+        let entries = by_name(&events, "viewer-request/cookie-read-entries");
+        assert_eq!(
+            request(entries, "headers")["cookie"],
+            serde_json::json!([
+                { "key": "Cookie", "value": "session=abc123" },
+                { "key": "Cookie", "value": "theme=dark" },
+            ])
+        );
+        assert_eq!(
+            request(
+                by_name(&events, "viewer-request/method-read-post"),
+                "method"
+            ),
+            "POST"
+        );
+        let ipv6 = by_name(&events, "viewer-request/client-ip-read-ipv6");
+        assert!(request(ipv6, "clientIp")
+            .as_str()
+            .is_some_and(|address| address.contains(':')));
+        // A `replace` transforms the uri without branching on it: the uri gets read values
+        // as well as the comparison's hits and misses.
+        let nested = by_name(&events, "viewer-request/uri-read-nested");
+        assert_eq!(request(nested, "uri"), "/docs/getting-started");
+        assert!(events
+            .iter()
+            .any(|event| event.name.starts_with("viewer-request/uri-regex-replace-")));
+    }
+
+    #[test]
+    fn reads_follow_every_comparison_when_events_are_cut() {
+        let facts = facts_of(
+            "index.js",
+            r"exports.handler = async (event) => {
+                const request = event.Records[0].cf.request;
+                const language = request.headers['accept-language'];
+                if (request.uri.startsWith('/api/')) return request;
+                request.uri = request.uri + '?' + request.querystring;
+                return language ? request : { status: '400' };
+              };",
+        );
+        let types = [EventType::ViewerRequest, EventType::OriginRequest];
+        let all = synthesize(&facts, &types, &ALL);
+        let index = |name: &str| {
+            all.iter()
+                .position(|event| event.name == name)
+                .unwrap_or_else(|| panic!("no event {name} among {:#?}", names(&all)))
+        };
+        // Hits and misses of both triggers, then the first value of each read field.
+        let last_miss = index("origin-request/uri-starts-with-api-miss");
+        let first_read = index("viewer-request/header-accept-language-read-regional");
+        assert!(last_miss < first_read);
+        // Then every comparison's and read field's second probe, and so on.
+        assert!(
+            index("origin-request/querystring-read-pairs")
+                < index("viewer-request/uri-starts-with-api-hit-exact")
+        );
+        assert!(
+            index("viewer-request/uri-starts-with-api-hit-exact")
+                < index("viewer-request/querystring-read-repeated-key")
+        );
+        assert!(
+            index("origin-request/querystring-read-repeated-key")
+                < index("viewer-request/querystring-read-encoded")
+        );
+        // Events that change two fields come last.
+        let is_inside_hit =
+            |event: &SyntheticEvent| event.name.contains("-hit-") && event.name.contains("-read-");
+        let first_inside = all
+            .iter()
+            .position(is_inside_hit)
+            .expect("read values inside the hit of the uri comparison");
+        assert!(
+            all[first_inside..].iter().all(is_inside_hit),
+            "{:#?}",
+            names(&all)
+        );
+        let options = SynthesisOptions {
+            seed: 1,
+            max_events: first_read + 1,
+        };
+        let cut = synthesize(&facts, &types, &options);
+        assert_eq!(cut[..], all[..cut.len()], "cutting keeps a prefix");
+        assert_eq!(
+            cut.last().map(|event| event.name.as_str()),
+            Some("viewer-request/header-accept-language-read-regional")
+        );
+    }
+
+    #[test]
+    fn esm_module_gets_query_strings_behind_its_uri_test() {
+        // The handler parses the query string only for `/search.php`.
+        let facts = corpus_facts("esm-module");
+        let events = synthesize(&facts, &[EventType::ViewerRequest], &ALL);
+        let inside = by_name(
+            &events,
+            "viewer-request/uri-not-equals-search-php-hit-querystring-read-encoded",
+        );
+        assert_eq!(request(inside, "uri"), "/search.php");
+        assert_eq!(request(inside, "querystring"), "q=red%20shoes&sort=price");
+        assert_eq!(
+            inside.purpose,
+            "uri !== '/search.php' (hit: '/search.php'), reads querystring \
+             (percent-encoded: 'q=red%20shoes&sort=price')"
+        );
+
+        let Some(results) = run_on_node("esm-module", &events) else {
+            println!("SKIPPED: node is not installed");
+            return;
+        };
+        assert_eq!(
+            result_of(&events, &results, &inside.name)["headers"]["location"][0]["value"],
+            "/search?q=red%20shoes&sort=price"
+        );
+    }
+
+    #[test]
+    fn read_values_inside_hits_are_bounded_per_trigger() {
+        // ip-block-list logs the uri of a blocked request: six uri values could go into the hit
+        // of each of its six comparisons.
+        let facts = corpus_facts("ip-block-list");
+        let types = [EventType::ViewerRequest, EventType::OriginRequest];
+        let events = synthesize(&facts, &types, &ALL);
+        for event_type in types {
+            let inside_hits = events
+                .iter()
+                .filter(|event| {
+                    event.event_type == event_type && event.name.contains("-hit-uri-read-")
+                })
+                .count();
+            // Two comparisons with the same hit make the same events, which merge.
+            assert!(
+                (1..=MAX_INSIDE_HITS_PER_TRIGGER).contains(&inside_hits),
+                "{event_type}: {inside_hits}"
+            );
+        }
+    }
+
+    #[test]
+    fn response_fields_only_touch_response_events() {
+        // security-headers reads status and the content type; it compares the content type.
+        let facts = corpus_facts("security-headers");
+        let events = synthesize(
+            &facts,
+            &[EventType::ViewerRequest, EventType::OriginResponse],
+            &ALL,
+        );
+        assert!(events
+            .iter()
+            .filter(|event| event.event_type == EventType::ViewerRequest)
+            .all(|event| event.name == "viewer-request/base"));
+        let response = |name: &str| &by_name(&events, name).event["Records"][0]["cf"]["response"];
+        assert_eq!(
+            response("origin-response/status-read-not-found")["status"],
+            "404"
+        );
+        let miss = response("origin-response/response-header-content-type-index-of-text-html-miss");
+        assert_eq!(
+            miss["headers"]["content-type"][0]["value"],
+            "application/json"
+        );
+        let absent =
+            response("origin-response/response-header-content-type-index-of-text-html-absent");
+        assert!(absent["headers"].get("content-type").is_none());
+        assert!(!events
+            .iter()
+            .any(|event| event.name.contains("content-type-read")));
+    }
+
+    #[test]
+    fn bodies_are_posted_to_request_triggers_only() {
+        let facts = facts_of(
+            "index.js",
+            r"exports.handler = async (event) => {
+                const { request } = event.Records[0].cf;
+                const data = Buffer.from(request.body.data, 'base64').toString();
+                return data.length > 0 ? request : { status: '400' };
+              };",
+        );
+        let events = synthesize(
+            &facts,
+            &[EventType::OriginRequest, EventType::ViewerResponse],
+            &ALL,
+        );
+        let json = by_name(&events, "origin-request/body-read-json");
+        assert_eq!(request(json, "method"), "POST");
+        assert_eq!(request(json, "body")["encoding"], "base64");
+        assert!(events
+            .iter()
+            .filter(|event| event.event_type == EventType::ViewerResponse)
+            .all(|event| request(event, "body").is_null()));
     }
 
     /// Prints what synthesis makes of a few corpus cases; run with `--nocapture` to read it.

@@ -1,5 +1,6 @@
 //! The base event of each trigger, as CloudFront sends it (CONTRACT.md, "Event shape"), and
-//! the edits synthesis makes to one: a request field, a request header, the response status.
+//! the edits synthesis makes to one: a request field, a request or response header, the
+//! request body, the response status.
 //!
 //! Invariant: a base event holds only headers CloudFront sends on that trigger; the
 //! CloudFront-Viewer-Country and CloudFront-Is-*-Viewer headers appear in origin events and
@@ -157,13 +158,18 @@ fn origin_object(origin: OriginKind) -> Value {
 fn headers(entries: &[(&str, &str)]) -> Value {
     let map = entries
         .iter()
-        .map(|&(name, value)| (name.to_owned(), header_entries(name, value)))
+        .map(|&(name, value)| (name.to_owned(), header_entries(name, &[value])))
         .collect();
     Value::Object(map)
 }
 
-fn header_entries(name: &str, value: &str) -> Value {
-    json!([{ "key": header_key(name), "value": value }])
+/// A header's entries, one per value, each with the header's usual spelling as key.
+fn header_entries(name: &str, values: &[&str]) -> Value {
+    let key = header_key(name);
+    values
+        .iter()
+        .map(|value| json!({ "key": key, "value": value }))
+        .collect()
 }
 
 /// The original-case spelling of a header name, as browsers and CloudFront send it.
@@ -214,19 +220,53 @@ pub(super) fn request_header<'e>(event: &'e Value, name: &str) -> Option<&'e str
 
 /// Sets a request header to one value, or removes it when `value` is `None`.
 pub(super) fn set_request_header(event: &mut Value, name: &str, value: Option<&str>) {
+    set_request_header_entries(event, name, value.as_slice());
+}
+
+/// Sets a request header to one entry per value (a browser behind some proxies sends
+/// `Cookie` twice), or removes it when there are none.
+pub(super) fn set_request_header_entries(event: &mut Value, name: &str, values: &[&str]) {
     let headers = request_mut(event)
         .entry("headers")
         .or_insert_with(|| json!({}))
         .as_object_mut()
         .expect("templates always have a header object");
-    match value {
-        Some(value) => {
-            headers.insert(name.to_owned(), header_entries(name, value));
-        }
-        None => {
-            headers.shift_remove(name);
-        }
+    set_entries(headers, name, values);
+}
+
+/// Sets a response header to one value, or removes it when `value` is `None`; `false` on
+/// request events.
+pub(super) fn set_response_header(event: &mut Value, name: &str, value: Option<&str>) -> bool {
+    let Some(headers) = event
+        .pointer_mut("/Records/0/cf/response/headers")
+        .and_then(Value::as_object_mut)
+    else {
+        return false;
+    };
+    set_entries(headers, name, value.as_slice());
+    true
+}
+
+fn set_entries(headers: &mut Map<String, Value>, name: &str, values: &[&str]) {
+    if values.is_empty() {
+        headers.shift_remove(name);
+        return;
     }
+    headers.insert(name.to_owned(), header_entries(name, values));
+}
+
+/// Gives the request a body as CloudFront exposes it when the cache behaviour includes it:
+/// base64-encoded, read-only, not truncated.
+pub(super) fn set_request_body(event: &mut Value, base64_data: &str) {
+    request_mut(event).insert(
+        "body".to_owned(),
+        json!({
+            "action": "read-only",
+            "data": base64_data,
+            "encoding": "base64",
+            "inputTruncated": false,
+        }),
+    );
 }
 
 /// Sets the response status (and its usual description); `false` on request events.
@@ -357,11 +397,29 @@ mod tests {
             !set_status(&mut event, "404"),
             "request events have no status"
         );
+        assert!(!set_response_header(&mut event, "server", None));
+        set_request_header_entries(&mut event, "cookie", &["a=1", "b=2"]);
+        assert_eq!(
+            event["Records"][0]["cf"]["request"]["headers"]["cookie"],
+            json!([{ "key": "Cookie", "value": "a=1" }, { "key": "Cookie", "value": "b=2" }])
+        );
         let mut response = base_event(EventType::OriginResponse);
         assert!(set_status(&mut response, "404"));
         assert_eq!(
             response["Records"][0]["cf"]["response"]["statusDescription"],
             "Not Found"
+        );
+        assert!(set_response_header(&mut response, "server", None));
+        assert!(set_response_header(
+            &mut response,
+            "x-powered-by",
+            Some("Express")
+        ));
+        let headers = &response["Records"][0]["cf"]["response"]["headers"];
+        assert!(headers.get("server").is_none());
+        assert_eq!(
+            headers["x-powered-by"],
+            json!([{ "key": "X-Powered-By", "value": "Express" }])
         );
     }
 }

@@ -13,8 +13,11 @@ use super::regex::JsRegex;
 use super::templates::{self, BROWSER_USER_AGENT, CLIENT_IP, DISTRIBUTION_DOMAIN};
 
 /// A browser other than the one base events come from.
-const OTHER_BROWSER_USER_AGENT: &str =
+pub(super) const OTHER_BROWSER_USER_AGENT: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
+
+/// Basic credentials of `user:password`.
+pub(super) const BASIC_CREDENTIALS: &str = "Basic dXNlcjpwYXNzd29yZA==";
 
 /// The most hits one comparison gets from a list of values.
 const MAX_LIST_HITS: usize = 8;
@@ -31,7 +34,7 @@ const STATUSES: &[&str] = &[
     "405", "410", "429", "502", "503", "504",
 ];
 
-/// A request field a comparison reads.
+/// A field of the event that a handler compares or reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Field {
     Uri,
@@ -44,10 +47,15 @@ pub(super) enum Field {
     Status,
     /// The value of the first entry of a request header, by lower-case name.
     Header(String),
+    /// The value of the first entry of a response header, by lower-case name.
+    ResponseHeader(String),
+    /// `request.body`, whose value is the base64 `data`.
+    Body,
 }
 
 impl Field {
-    /// The field of a comparison (`uri`, `header:user-agent`, ...), `None` for unknown ones.
+    /// The field of a comparison or read (`uri`, `header:user-agent`, ...), `None` for ones
+    /// synthesis does not vary (`origin`, which origin events vary anyway) and unknown ones.
     pub(super) fn parse(field: &str) -> Option<Field> {
         Some(match field {
             "uri" => Field::Uri,
@@ -56,7 +64,12 @@ impl Field {
             "method" => Field::Method,
             "cookie" | "header:cookie" => Field::Cookie,
             "status" => Field::Status,
-            _ => Field::Header(field.strip_prefix("header:")?.to_ascii_lowercase()),
+            "body" => Field::Body,
+            _ => match field.split_once(':')? {
+                ("header", name) => Field::Header(name.to_ascii_lowercase()),
+                ("response-header", name) => Field::ResponseHeader(name.to_ascii_lowercase()),
+                _ => return None,
+            },
         })
     }
 
@@ -70,6 +83,8 @@ impl Field {
             Field::Cookie => "cookie".to_owned(),
             Field::Status => "status".to_owned(),
             Field::Header(name) => format!("header-{}", slug(name)),
+            Field::ResponseHeader(name) => format!("response-header-{}", slug(name)),
+            Field::Body => "body".to_owned(),
         }
     }
 
@@ -83,16 +98,34 @@ impl Field {
             Field::Cookie => "the cookie header".to_owned(),
             Field::Status => "status".to_owned(),
             Field::Header(name) => format!("header '{name}'"),
+            Field::ResponseHeader(name) => format!("response header '{name}'"),
+            Field::Body => "the request body".to_owned(),
         }
     }
 
     /// Whether events of this trigger have the field.
     pub(super) fn exists_on(&self, event_type: EventType) -> bool {
-        *self != Field::Status || !event_type.is_request()
+        match self {
+            Field::Status | Field::ResponseHeader(_) => !event_type.is_request(),
+            // CloudFront exposes the body to request triggers only.
+            Field::Body => event_type.is_request(),
+            _ => true,
+        }
     }
 
-    /// Sets the field, or removes it when `value` is `None` (only headers can be missing).
-    pub(super) fn apply(&self, event: &mut Value, value: Option<&str>) {
+    /// Sets the field as `setting` says; only headers can be missing or have several entries.
+    pub(super) fn apply(&self, event: &mut Value, setting: &Setting) {
+        if let Setting::Entries(values) = setting {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            let name = match self {
+                Field::Cookie => "cookie",
+                Field::Header(name) => name,
+                _ => return,
+            };
+            templates::set_request_header_entries(event, name, &values);
+            return;
+        }
+        let value = setting.value();
         match (self, value) {
             (Field::Uri, Some(value)) => templates::set_request_field(event, "uri", value),
             (Field::Querystring, Some(value)) => {
@@ -111,6 +144,14 @@ impl Field {
                 templates::set_status(event, value);
             }
             (Field::Header(name), value) => templates::set_request_header(event, name, value),
+            (Field::ResponseHeader(name), value) => {
+                templates::set_response_header(event, name, value);
+            }
+            (Field::Body, Some(value)) => {
+                // Browsers send bodies with POST, and CloudFront exposes them for it.
+                templates::set_request_field(event, "method", "POST");
+                templates::set_request_body(event, value);
+            }
             (_, None) => {}
         }
     }
@@ -122,7 +163,11 @@ impl Field {
             Field::Querystring => Some(""),
             Field::Method => Some("GET"),
             Field::Status => Some("200"),
-            Field::ClientIp | Field::Cookie | Field::Header(_) => None,
+            Field::ClientIp
+            | Field::Cookie
+            | Field::Header(_)
+            | Field::ResponseHeader(_)
+            | Field::Body => None,
         }
     }
 
@@ -143,7 +188,7 @@ impl Field {
             ),
             Field::Querystring => ("page=2&", "&lang=en"),
             Field::Cookie => ("theme=light; ", "; lang=en"),
-            Field::Header(name) => match name.as_str() {
+            Field::Header(name) | Field::ResponseHeader(name) => match name.as_str() {
                 "user-agent" => ("Mozilla/5.0 (compatible; ", "; +https://example.com/)"),
                 "accept" => ("text/html,", ",*/*;q=0.8"),
                 "accept-language" => ("en-US,", ";q=0.9"),
@@ -151,7 +196,7 @@ impl Field {
                 "referer" | "origin" => ("https://www.example.com/", "/page"),
                 _ => ("example-", "-example"),
             },
-            Field::ClientIp | Field::Method | Field::Status => ("", ""),
+            Field::ClientIp | Field::Method | Field::Status | Field::Body => ("", ""),
         }
     }
 
@@ -188,9 +233,9 @@ impl Field {
             ],
             Field::Method => METHODS,
             Field::Status => STATUSES,
-            // Addresses come from `ip_misses`.
-            Field::ClientIp => &[],
-            Field::Header(name) => match name.as_str() {
+            // Addresses come from `ip_misses`; nothing compares bodies.
+            Field::ClientIp | Field::Body => &[],
+            Field::Header(name) | Field::ResponseHeader(name) => match name.as_str() {
                 "user-agent" => &[
                     OTHER_BROWSER_USER_AGENT,
                     BROWSER_USER_AGENT,
@@ -207,7 +252,8 @@ impl Field {
                 "accept-encoding" => &["gzip, deflate", "br,gzip", "identity"],
                 "referer" | "origin" => &["https://www.example.com/", "https://other.example.net/"],
                 "content-type" => &["text/html; charset=utf-8", "application/json"],
-                "authorization" => &["Basic dXNlcjpwYXNzd29yZA==", "Bearer invalid"],
+                "cache-control" => &["no-cache", "public, max-age=31536000"],
+                "authorization" => &[BASIC_CREDENTIALS, "Bearer invalid"],
                 "x-forwarded-for" => &["192.0.2.1", CLIENT_IP],
                 name if name.starts_with("cloudfront-is-") => &["false", "true"],
                 _ => &["other-value", "zz-unmatched-value"],
@@ -314,24 +360,75 @@ impl Test {
     }
 }
 
-/// One way to set the field for a comparison.
+/// What a probe does to its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Setting {
+    /// The field holds this value (a header, as its only entry).
+    Value(String),
+    /// The header is left out.
+    Absent,
+    /// The header has one entry per value.
+    Entries(Vec<String>),
+}
+
+impl Setting {
+    /// The value of a field set to one value.
+    pub(super) fn value(&self) -> Option<&str> {
+        match self {
+            Setting::Value(value) => Some(value),
+            Setting::Absent | Setting::Entries(_) => None,
+        }
+    }
+}
+
+/// One way to set the field for a comparison or read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Probe {
-    /// The field's value; `None` leaves the header out.
-    pub(super) value: Option<String>,
+    /// What the field is set to.
+    pub(super) setting: Setting,
     /// The end of the event name, after the comparison's part: `hit`, `about-us-hit`, `miss`.
     pub(super) slug: String,
     /// What the value is, for the purpose: `hit: '/mobile/index.html'`.
     pub(super) note: String,
 }
 
-/// The probes of one comparison: a hit and a miss first, then the rest.
+impl Probe {
+    /// The one that leaves a header out.
+    pub(super) fn absent() -> Self {
+        Probe {
+            setting: Setting::Absent,
+            slug: "absent".to_owned(),
+            note: "absent".to_owned(),
+        }
+    }
+}
+
+/// The probes of one comparison or read field, the ones to keep when events are cut first.
 #[derive(Debug, Default)]
 pub(super) struct Probes {
-    /// The first hit and the first miss, which every comparison keeps when events are cut.
+    /// A comparison's first hit and first miss, a read field's first value: every comparison
+    /// and read keeps them when events are cut.
     pub(super) essential: Vec<Probe>,
-    /// Absent header, the other hits, case variants, other misses.
+    /// Absent header, the other hits, case variants, other misses, other values.
     pub(super) extra: Vec<Probe>,
+    /// Whether the first essential probe is a comparison's hit (a regex may give none).
+    pub(super) starts_with_hit: bool,
+}
+
+impl Probes {
+    /// The comparison's first hit.
+    pub(super) fn hit(&self) -> Option<&Probe> {
+        self.essential.first().filter(|_| self.starts_with_hit)
+    }
+
+    /// The probes of round `round` of synthesis: the essential ones in round 0, the n-th
+    /// extra one in round n.
+    pub(super) fn round(&self, round: usize) -> &[Probe] {
+        match round {
+            0 => &self.essential,
+            _ => self.extra.get(round - 1..round).unwrap_or_default(),
+        }
+    }
 }
 
 /// A hit before it is named.
@@ -376,27 +473,27 @@ pub(super) fn probes(comparison: &Comparison, field: &Field, random: &mut SplitM
             format!("hit-{}", hit.label)
         };
         Probe {
-            value: Some(hit.value.clone()),
+            setting: Setting::Value(hit.value.clone()),
             slug,
             note: format!("{}: {}", hit.note, quote(&hit.value)),
         }
     });
     result.essential.extend(hit_probes.next());
+    result.starts_with_hit = !result.essential.is_empty();
 
     let misses = misses(comparison, field, &test, random);
     let mut misses = misses.into_iter().map(|(value, label)| Probe {
         note: format!("miss: {}", quote(&value)),
-        value: Some(value),
+        setting: Setting::Value(value),
         slug: join(&label, "miss"),
     });
     result.essential.extend(misses.next());
 
-    if matches!(field, Field::Cookie | Field::Header(_)) {
-        result.extra.push(Probe {
-            value: None,
-            slug: "absent".to_owned(),
-            note: "absent".to_owned(),
-        });
+    if matches!(
+        field,
+        Field::Cookie | Field::Header(_) | Field::ResponseHeader(_)
+    ) {
+        result.extra.push(Probe::absent());
     }
     let case_folds = comparison.case_insensitive
         || matches!(&comparison.literal, ComparedLiteral::Regex { flags, .. } if flags.contains('i'));
@@ -409,7 +506,7 @@ pub(super) fn probes(comparison: &Comparison, field: &Field, random: &mut SplitM
         if variant != first.value && test.accepts(&variant) != Some(false) {
             result.extra.push(Probe {
                 note: format!("hit in {case}: {}", quote(&variant)),
-                value: Some(variant),
+                setting: Setting::Value(variant),
                 slug: format!("hit-{case}"),
             });
         }
@@ -901,7 +998,14 @@ mod tests {
     }
 
     fn values(probes: &[Probe]) -> Vec<Option<&str>> {
-        probes.iter().map(|probe| probe.value.as_deref()).collect()
+        probes
+            .iter()
+            .map(|probe| match &probe.setting {
+                Setting::Value(value) => Some(value.as_str()),
+                Setting::Absent => None,
+                Setting::Entries(_) => panic!("comparisons set one entry: {probe:?}"),
+            })
+            .collect()
     }
 
     fn check(comparison: &Comparison, essential: &[Option<&str>], extra: &[Option<&str>]) {
@@ -1022,7 +1126,7 @@ mod tests {
             let hits: Vec<&str> = all
                 .iter()
                 .filter(|probe| probe.slug.ends_with("hit"))
-                .filter_map(|probe| probe.value.as_deref())
+                .filter_map(|probe| probe.setting.value())
                 .collect();
             assert_eq!(hits.len(), 4, "{all:?}");
             assert_eq!(hits[0], "198.51.100.7");
@@ -1036,7 +1140,7 @@ mod tests {
             let misses: Vec<&str> = all
                 .iter()
                 .filter(|probe| probe.slug.ends_with("miss"))
-                .filter_map(|probe| probe.value.as_deref())
+                .filter_map(|probe| probe.setting.value())
                 .collect();
             assert_eq!(misses.len(), 2, "an IPv4 and an IPv6 miss: {all:?}");
             assert!(parse_ipv4(misses[0]).is_some());
