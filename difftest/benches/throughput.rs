@@ -116,10 +116,7 @@ fn main() {
         coverage,
         max_events: usize::MAX,
         jobs,
-        worker: WorkerOptions {
-            coverage,
-            ..worker.clone()
-        },
+        worker: worker.clone(),
         ..TestOptions::default()
     };
     // A first run pays one-time costs (the worker scripts' installation, node's own code

@@ -46,7 +46,7 @@ pub struct TestOptions {
     pub coverage: bool,
     /// Functions tested at once (each with its own reference worker).
     pub jobs: usize,
-    /// Options for the reference workers.
+    /// Options for the reference workers (their `coverage` follows [`TestOptions::coverage`]).
     pub worker: WorkerOptions,
 }
 
@@ -60,6 +60,12 @@ impl Default for TestOptions {
             jobs: std::thread::available_parallelism().map_or(1, usize::from),
             worker: WorkerOptions::default(),
         }
+    }
+}
+
+impl TestOptions {
+    fn worker_options(&self) -> WorkerOptions {
+        WorkerOptions { coverage: self.coverage, ..self.worker.clone() }
     }
 }
 
@@ -121,7 +127,7 @@ pub fn run(
     let jobs = options.jobs.clamp(1, functions.len().max(1));
     // Workers start up front, so a missing node fails the run at once.
     let workers = (0..jobs)
-        .map(|_| ReferenceWorker::spawn(ReferenceLanguage::Node, options.worker.clone()))
+        .map(|_| ReferenceWorker::spawn(ReferenceLanguage::Node, options.worker_options()))
         .collect::<Result<Vec<_>, _>>()?;
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(functions.len()));
@@ -186,7 +192,7 @@ impl<'a> FunctionTester<'a> {
         options: &'a TestOptions,
         root: &'a Path,
     ) -> Result<Self, ReferenceError> {
-        let worker = ReferenceWorker::spawn(ReferenceLanguage::Node, options.worker.clone())?;
+        let worker = ReferenceWorker::spawn(ReferenceLanguage::Node, options.worker_options())?;
         Ok(FunctionTester {
             runtime,
             options,

@@ -66,7 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         synthesize: !args.no_synthesize,
         coverage: !args.no_coverage,
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
-        worker: WorkerOptions { coverage: !args.no_coverage, install_dir: RuntimeOptions::default_cache_dir() },
+        worker: WorkerOptions { install_dir: RuntimeOptions::default_cache_dir(), ..WorkerOptions::default() },
     };
     let root = if args.path.is_dir() { args.path.clone() } else { args.path.parent().map(PathBuf::from).unwrap_or_default() };
     let runtime = super::runtime();
