@@ -36,6 +36,12 @@ impl FunctionSource {
         FunctionSource { name, path: path.to_path_buf() }
     }
 
+    /// Whether the function is an `index.*` handler owning its directory — so the directory's
+    /// `events/`, `case.json` and helper files belong to it — rather than a stand-alone file.
+    pub fn owns_directory(&self) -> bool {
+        self.path.file_stem().is_some_and(|stem| stem == "index")
+    }
+
     /// The path as the user gave it, for messages.
     pub fn display_path(&self) -> String {
         self.path.display().to_string()

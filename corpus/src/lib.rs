@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use edgeport_converter::{ConvertOptions, Converted, Converter, FunctionSource};
+use edgeport_difftest::FunctionConfig;
 use edgeport_runtime::cloudfront;
 use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
 use edgeport_runtime::{InstanceOptions, Invocation, LambdaContext, LoadedFunction, Outcome, Runtime};
@@ -69,10 +70,7 @@ impl Case {
 
     fn load(dir: &Path, handler: &Path) -> Result<Case, String> {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let config: serde_json::Value = match std::fs::read_to_string(dir.join("case.json")) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{name}/case.json: {e}"))?,
-            Err(_) => serde_json::Value::Null,
-        };
+        let config = FunctionConfig::read(dir)?;
         let mut events: Vec<PathBuf> = std::fs::read_dir(dir.join("events"))
             .map_err(|e| format!("{name}: a case needs an events/ directory ({e})"))?
             .flatten()
@@ -85,8 +83,8 @@ impl Case {
         }
         Ok(Case {
             function: FunctionSource::from_file(handler),
-            export: config.get("export").and_then(|v| v.as_str()).unwrap_or("handler").to_string(),
-            seed: config.get("seed").and_then(|v| v.as_u64()).map_or(1, |s| s as u32),
+            export: config.export.unwrap_or_else(|| "handler".to_string()),
+            seed: config.seed,
             name,
             dir: dir.to_path_buf(),
             events,

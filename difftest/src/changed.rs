@@ -63,8 +63,7 @@ pub fn touched(functions: Vec<FunctionSource>, changed: &[PathBuf]) -> Vec<Funct
             let Ok(handler) = std::fs::canonicalize(&function.path) else {
                 return false;
             };
-            let is_index = handler.file_stem().is_some_and(|stem| stem == "index");
-            match handler.parent().filter(|_| is_index) {
+            match handler.parent().filter(|_| function.owns_directory()) {
                 Some(dir) => changed.iter().any(|file| file.starts_with(dir)),
                 None => changed.contains(&handler),
             }

@@ -296,7 +296,7 @@ impl<'a> FunctionTester<'a> {
         let provided = provided_events(function, &dir)?;
         let synthesized = if self.options.synthesize {
             let budget = self.options.max_events.saturating_sub(provided.len());
-            synthesized_events(converted, config, self.options.seed, budget)
+            synthesized_events(converted, self.options.seed, budget)
         } else {
             Vec::new()
         };
@@ -448,17 +448,10 @@ fn function_dir(function: &FunctionSource) -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-fn is_directory_function(function: &FunctionSource) -> bool {
-    function
-        .path
-        .file_stem()
-        .is_some_and(|stem| stem == "index")
-}
-
 /// The function's `events/*.json`, sorted by name.
 fn provided_events(function: &FunctionSource, dir: &Path) -> Result<Vec<TestEvent>, String> {
     let events_dir = dir.join("events");
-    if !is_directory_function(function) || !events_dir.is_dir() {
+    if !function.owns_directory() || !events_dir.is_dir() {
         return Ok(Vec::new());
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&events_dir)
@@ -494,20 +487,16 @@ fn provided_events(function: &FunctionSource, dir: &Path) -> Result<Vec<TestEven
 
 fn synthesized_events(
     converted: &Converted,
-    config: &FunctionConfig,
     seed: u32,
     budget: usize,
 ) -> Vec<TestEvent> {
     if budget == 0 {
         return Vec::new();
     }
-    let attached: Vec<EventType> = if !config.event_types.is_empty() {
-        config.event_types.clone()
-    } else if !converted.facts.event_types.is_empty() {
-        converted.facts.event_types.clone()
-    } else {
-        vec![EventType::ViewerRequest]
-    };
+    // The triggers the artifact records: case.json's, else the frontend's inference (synthesis
+    // falls back to viewer-request when there are none).
+    let attached: Vec<EventType> =
+        converted.metadata.event_types.iter().filter_map(|t| t.parse().ok()).collect();
     synthesize(
         &converted.facts,
         &attached,
