@@ -12,6 +12,7 @@
 
 pub mod diagnostic;
 pub mod javascript;
+pub mod python;
 
 /// One source file as the user sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,1 @@
+//! Branch points of a Python module, for coverage (in progress).

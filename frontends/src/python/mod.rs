@@ -1,0 +1,3 @@
+//! The Python frontend (issue 4; in progress).
+
+pub mod branches;
