@@ -185,7 +185,7 @@ pub mod codes {
     pub const ENGINE_REJECTED_SCRIPT: &str = "EP0005";
     /// The module's top-level code threw when the engine loaded it (reported by the converter).
     pub const TOP_LEVEL_FAILED: &str = "EP0006";
-    /// `child_process` is used.
+    /// `child_process` (Python: `subprocess`, `os.system`, ...) is used.
     pub const CHILD_PROCESS: &str = "EP0101";
     /// An outbound network module is used.
     pub const OUTBOUND_NETWORK: &str = "EP0102";
@@ -193,7 +193,7 @@ pub mod codes {
     pub const FILESYSTEM_WRITE: &str = "EP0103";
     /// A native addon is loaded.
     pub const NATIVE_ADDON: &str = "EP0104";
-    /// `process.env` is read.
+    /// `process.env` (Python: `os.environ`, `os.getenv`) is read.
     pub const PROCESS_ENV: &str = "EP0105";
     /// Code is evaluated from a non-literal string.
     pub const DYNAMIC_CODE: &str = "EP0106";
@@ -205,8 +205,16 @@ pub mod codes {
     pub const UNSUPPORTED_BUILTIN: &str = "EP0109";
     /// A local module is required.
     pub const LOCAL_MODULE: &str = "EP0110";
+    /// A third-party Python package is imported that is not beside the file.
+    pub const THIRD_PARTY_PACKAGE: &str = "EP0111";
+    /// Python threads or signals are used.
+    pub const THREADS_AND_SIGNALS: &str = "EP0112";
     /// A synchronous handler returns a value Lambda ignores.
     pub const SYNC_RETURN_IGNORED: &str = "EP0201";
+    /// A Python handler is an `async def`.
+    pub const ASYNC_PYTHON_HANDLER: &str = "EP0202";
+    /// A Python handler cannot be called with `(event, context)`.
+    pub const HANDLER_SIGNATURE: &str = "EP0203";
 }
 
 /// Every diagnostic code edgeport can emit (the frontends', and the converter's EP0005/EP0006).
@@ -240,9 +248,9 @@ pub const CODES: &[CodeInfo] = &[
         summary: "syntax error",
         explanation: "The file does not parse as JavaScript or TypeScript (the dialect is chosen \
             by the extension: .js and .cjs as script or module, .mjs as module, .ts as \
-            TypeScript). Nothing can be converted from a file that does not parse, and Node \
-            would have refused to load it too, so the deployed function was probably built from \
-            another file. Fix the syntax at the reported line and column, or point edgeport at \
+            TypeScript), or a .py file does not parse as Python 3. Nothing can be converted \
+            from a file that does not parse, and Node or CPython would have refused to load it \
+            too, so the deployed function was probably built from another file. Fix the syntax at the reported line and column, or point edgeport at \
             the file that is actually deployed.",
     },
     CodeInfo {
@@ -254,7 +262,9 @@ pub const CODES: &[CodeInfo] = &[
             function defined in this file was found. Without it edgeport does not know which \
             function to convert. Export the handler with `exports.handler = ...`, \
             `module.exports = { handler }` or `export const handler = ...`, or pass \
-            `--handler NAME` when the export has another name.",
+            `--handler NAME` when the export has another name. In Python the handler is a \
+            module-level function (`def lambda_handler(event, context):`); without \
+            `--handler`, edgeport takes the first of `lambda_handler`, `handler` and `main`.",
     },
     CodeInfo {
         code: codes::NEEDS_CODE_GENERATION,
@@ -285,17 +295,20 @@ pub const CODES: &[CodeInfo] = &[
         code: codes::CHILD_PROCESS,
         severity: Severity::Error,
         summary: "child_process is not available",
-        explanation: "The function uses `child_process` to start other programs. The edge \
-            runtime runs a single WebAssembly instance with no processes, shells or \
-            executables, so there is nothing to start. Do the work in JavaScript inside the \
-            function, precompute it at build time, or move it to the origin.",
+        explanation: "The function uses `child_process` (in Python `subprocess`, \
+            `multiprocessing`, `os.system`, `os.popen`, `os.exec*`, `os.spawn*` or `os.fork`) \
+            to start other programs. The edge runtime runs a single WebAssembly instance with \
+            no processes, shells or executables, so there is nothing to start. Do the work in \
+            JavaScript or Python inside the function, precompute it at build time, or move it \
+            to the origin.",
     },
     CodeInfo {
         code: codes::OUTBOUND_NETWORK,
         severity: Severity::Error,
         summary: "outbound network module",
         explanation: "The function imports a networking module (http, https, net, tls, dgram, \
-            http2 or dns), typically to call an API or fetch keys on every request. The edge \
+            http2 or dns; in Python requests, urllib3, httpx, aiohttp, urllib.request, \
+            http.client, socket, ssl, smtplib and the like), typically to call an API or fetch keys on every request. The edge \
             runtime gives functions no sockets: outbound calls are not available, and they \
             would add a round trip to every request anyway. Precompute the data at deploy time \
             (for example bake JWKS keys into the code) or move the call to the origin.",
@@ -305,7 +318,9 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Error,
         summary: "file system write",
         explanation: "The function writes to the file system (writeFile, appendFile, mkdir, \
-            unlink, rm, rename, copyFile, createWriteStream, ...). At the edge there is no \
+            unlink, rm, rename, copyFile, createWriteStream, ...; in Python `open` with a \
+            writing mode, `os.remove`, `os.makedirs`, `shutil`, `tempfile`, \
+            `Path.write_text`, ...). At the edge there is no \
             writable disk, and on Lambda@Edge writes to /tmp were only ever a per-instance \
             cache that other requests might not see. Keep such state in memory, or drop the \
             write; reading files bundled with the function is a separate matter.",
@@ -316,19 +331,23 @@ pub const CODES: &[CodeInfo] = &[
         summary: "native addon",
         explanation: "The function loads a compiled native addon (a `.node` file, or a package \
             such as bcrypt, sharp, canvas or sqlite3 that ships one). Native code built for \
-            Linux on x86 or ARM cannot run inside the WebAssembly edge engine. Use a pure \
-            JavaScript alternative (bcryptjs instead of bcrypt, for example) or move the work \
-            to the origin.",
+            Linux on x86 or ARM cannot run inside the WebAssembly edge engine. The same holds \
+            for Python packages with compiled extension modules (numpy, pandas, cryptography, \
+            Pillow, lxml, ...) and for `ctypes`. Use a pure JavaScript or pure Python \
+            alternative (bcryptjs instead of bcrypt, hashlib and hmac instead of cryptography \
+            for HMACs, for example) or move the work to the origin.",
     },
     CodeInfo {
         code: codes::PROCESS_ENV,
         severity: Severity::Warning,
         summary: "process.env read",
-        explanation: "The function reads `process.env`. Lambda@Edge never supported \
-            environment variables, so on the original deployment the value was undefined unless \
-            the code was templated before upload; the edge runtime behaves the same way. The \
-            function still converts, but check that it copes with `undefined`, and template the \
-            value into the code at deploy time if it is configuration.",
+        explanation: "The function reads `process.env` (in Python `os.environ` or \
+            `os.getenv`). Lambda@Edge never supported environment variables, so on the original \
+            deployment the value was undefined (Python: missing, so `os.environ['X']` raised \
+            KeyError and `os.getenv('X')` returned None) unless the code was templated before \
+            upload; the edge runtime behaves the same way. The function still converts, but \
+            check that it copes with the missing value, and template the value into the code at \
+            deploy time if it is configuration.",
     },
     CodeInfo {
         code: codes::DYNAMIC_CODE,
@@ -380,6 +399,29 @@ pub const CODES: &[CodeInfo] = &[
             or webpack) and convert the bundle, or inline the module.",
     },
     CodeInfo {
+        code: codes::THIRD_PARTY_PACKAGE,
+        severity: Severity::Warning,
+        summary: "third-party Python package must be bundled",
+        explanation: "The function imports a Python package that is neither in the standard \
+            library nor a module or package in the function's own directory. On Lambda it came \
+            from the deployment zip or a layer; the edge has no pip and no layers, so the \
+            package's code must be part of what is converted or the import fails when the \
+            module loads. Install it into the function's directory (`pip install --target . \
+            NAME`) so that it is converted with the function, or replace it with the standard \
+            library (a few lines of `hmac` and `base64` often replace a JWT library for HS256).",
+    },
+    CodeInfo {
+        code: codes::THREADS_AND_SIGNALS,
+        severity: Severity::Warning,
+        summary: "threads and signals are not available",
+        explanation: "The function imports `threading`, `_thread`, `concurrent.futures` or \
+            `signal`. An edge instance is one WebAssembly thread: starting a thread or a thread \
+            pool raises RuntimeError, and signal handlers (typically `signal.alarm` used as a \
+            timeout) never run. Importing the module is harmless and locks still work, so the \
+            function converts; do the work inline instead of in threads, and rely on the edge's \
+            own time limit instead of alarms.",
+    },
+    CodeInfo {
         code: codes::SYNC_RETURN_IGNORED,
         severity: Severity::Warning,
         summary: "synchronous handler result ignored",
@@ -388,6 +430,27 @@ pub const CODES: &[CodeInfo] = &[
             handler, so CloudFront never saw the request or response it returns; the converted \
             function reproduces what the original did, which is probably not what was meant. \
             Make the handler `async`, or call `callback(null, result)`.",
+    },
+    CodeInfo {
+        code: codes::ASYNC_PYTHON_HANDLER,
+        severity: Severity::Error,
+        summary: "async Python handler",
+        explanation: "The Python handler is declared `async def`. Lambda's Python runtime calls \
+            the handler and serialises what it returns; it does not run coroutines, so an async \
+            handler returns a coroutine object and every invocation fails with a serialisation \
+            error. The original function cannot have worked as deployed. Make the handler a \
+            plain `def` and, if it must await something, run it with `asyncio.run(...)` inside.",
+    },
+    CodeInfo {
+        code: codes::HANDLER_SIGNATURE,
+        severity: Severity::Warning,
+        summary: "handler cannot take (event, context)",
+        explanation: "Lambda's Python runtime calls the handler with two positional arguments, \
+            the event and the context. This handler's parameters cannot take them (it has fewer \
+            than two positional parameters and no `*args`, or more than two without defaults, \
+            or a keyword-only parameter without a default), so every invocation raises \
+            TypeError, on Lambda as at the edge. The function converts and reproduces that \
+            failure; declare the handler as `def handler(event, context):` to fix it.",
     },
 ];
 

@@ -10,7 +10,11 @@
 //! Invariant: facts and diagnostics point into the original text, never into a transformed
 //! copy.
 
+pub mod analysis;
+pub mod branches;
 pub mod diagnostic;
+mod event;
+pub mod facts;
 pub mod javascript;
 pub mod python;
 

@@ -16,7 +16,6 @@
 //! Invariant: every offset is a byte offset into the text given to [`branch_map`], on a
 //! character boundary.
 
-use serde::Serialize;
 use swc_common::{Span, Spanned};
 use swc_ecma_ast::{
     AssignExpr, AssignOp, BinExpr, BinaryOp, CondExpr, IfStmt, ModuleDecl, Stmt, SwitchStmt,
@@ -27,64 +26,12 @@ use super::on_analysis_stack;
 use super::parse::{parse, SourceText};
 use crate::SourceFile;
 
+use crate::branches::LineStarts;
+pub use crate::branches::{Arm, Branch, BranchKind, BranchMap};
+
 /// The name the text is parsed under: a `.js` name makes the parser try an ES module first and
 /// fall back to a script, so that both ESM and CommonJS handlers parse.
 const PARSE_AS: &str = "branches.js";
-
-/// The branch points and statements of one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BranchMap {
-    /// Every branch point, in source order; a construct nested in another's first operand
-    /// (`a && b && c`) comes after the construct containing it.
-    pub branches: Vec<Branch>,
-    /// Byte offset of the start of every statement, in source order, deduplicated: declarations
-    /// and statements in nested functions included, blocks `{ ... }` and empty statements `;`
-    /// left out (the statements inside a block are counted). In a module, `export` declarations
-    /// count as statements; `import` and re-exports, which run no code, do not.
-    pub statements: Vec<usize>,
-}
-
-/// One branch point: a construct that runs one of several arms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Branch {
-    /// What kind of construct branches.
-    pub kind: BranchKind,
-    /// Byte offset where the whole construct starts: the `if`, the conditional's test, the
-    /// logical expression's left operand, the `switch`.
-    pub start: usize,
-    /// 1-based line of `start`.
-    pub line: u32,
-    /// The arms, each taken or not.
-    pub arms: Vec<Arm>,
-}
-
-/// The construct a [`Branch`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BranchKind {
-    /// `if (test) A` or `if (test) A else B`.
-    If,
-    /// `test ? a : b`.
-    Conditional,
-    /// `a && b`, `a || b`, `a ?? b`, and the assignments `&&=`, `||=`, `??=`.
-    Logical,
-    /// `switch (value) { case ...: }`.
-    Switch,
-}
-
-/// One arm of a [`Branch`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arm {
-    /// An arm with code of its own: its count is the count at `start`.
-    Code {
-        /// Byte offset where the arm's code starts.
-        start: usize,
-    },
-    /// An arm without code (an `if` without `else`; a logical expression short-circuiting): its
-    /// count is the construct's count minus the sum of the counts of the branch's `Code` arms.
-    Implicit,
-}
 
 /// Parses `source` (plain JavaScript: an ES module when it parses as one, else a script; a
 /// leading `#!` line and a byte-order mark allowed) and returns its branch points and
@@ -116,25 +63,6 @@ fn branch_map_on_this_thread(source: &str) -> Option<BranchMap> {
     map.statements.sort_unstable();
     map.statements.dedup();
     Some(map)
-}
-
-/// Byte offsets at which lines start, for turning offsets into line numbers.
-struct LineStarts(Vec<usize>);
-
-impl LineStarts {
-    fn new(text: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(newline, _)| newline + 1))
-            .collect();
-        Self(starts)
-    }
-
-    /// The 1-based line containing `offset`.
-    fn line(&self, offset: usize) -> u32 {
-        // The first line starts at 0, so at least one start is at or before any offset.
-        let line = self.0.partition_point(|&start| start <= offset);
-        u32::try_from(line).unwrap_or(u32::MAX)
-    }
 }
 
 /// Collects the branch map while walking the syntax tree.
@@ -277,6 +205,9 @@ mod tests {
                 BranchKind::Conditional => "cond",
                 BranchKind::Logical => "logical",
                 BranchKind::Switch => "switch",
+                BranchKind::Match | BranchKind::Loop | BranchKind::Try => {
+                    unreachable!("not a JavaScript construct")
+                }
             };
             let arms: Vec<String> = branch
                 .arms
@@ -284,6 +215,7 @@ mod tests {
                 .map(|arm| match arm {
                     Arm::Code { start } => format!("code@{}", position(source, *start)),
                     Arm::Implicit => "implicit".to_owned(),
+                    Arm::Span { .. } => unreachable!("JavaScript arms are counted where they start"),
                 })
                 .collect();
             lines.push(format!("{kind}@{at} [{}]", arms.join(", ")));
@@ -440,7 +372,7 @@ mod tests {
         for branch in &map.branches {
             starts.push(branch.start);
             starts.extend(branch.arms.iter().filter_map(|arm| match arm {
-                Arm::Code { start } => Some(*start),
+                Arm::Code { start } | Arm::Span { start, .. } => Some(*start),
                 Arm::Implicit => None,
             }));
         }

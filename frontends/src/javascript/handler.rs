@@ -14,7 +14,7 @@ use swc_ecma_ast::{
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
-use super::facts::{ExportForm, HandlerInfo, HandlerStyle};
+use crate::facts::{ExportForm, HandlerInfo, HandlerStyle};
 use super::parse::SourceText;
 use super::syntax::{
     as_function, export_name, ident_name, is_member_of, member_prop_name, module_decls, prop_name,

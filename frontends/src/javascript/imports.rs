@@ -14,7 +14,7 @@ use swc_ecma_ast::{
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
 use super::erasure::Erasure;
-use super::facts::{Import, ImportKind};
+use crate::facts::{Import, ImportKind};
 use super::parse::SourceText;
 use super::syntax::{
     export_name, member_prop_name, prop_name, require_call_specifier, require_specifier, str_value,
@@ -212,7 +212,7 @@ fn load_diagnostic(import: &Import) -> Option<Diagnostic> {
     let span = import.span.clone();
     let verb = match import.kind {
         ImportKind::Require => "required here",
-        ImportKind::Import | ImportKind::DynamicImport => "imported here",
+        ImportKind::Import | ImportKind::DynamicImport | ImportKind::FromImport => "imported here",
         ImportKind::ReExport => "re-exported here",
     };
     let package = package_name(specifier);

@@ -18,7 +18,6 @@
 
 pub mod branches;
 mod erasure;
-mod facts;
 mod handler;
 mod imports;
 mod lower;
@@ -28,84 +27,21 @@ mod state;
 mod syntax;
 mod usage;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-pub use facts::{
+pub use crate::analysis::{Analysis, Options};
+pub use crate::facts::{
     ComparedLiteral, Comparison, ComparisonOperator, EventType, ExportForm, FieldRead,
     HandlerFacts, HandlerInfo, HandlerStyle, Import, ImportKind, Language, ModuleKind, ModuleState,
     ModuleStateKind, Nondeterminism, NondeterminismKind,
 };
 
-use crate::diagnostic::{codes, Diagnostic, Severity};
+// `branches` runs on the analysis stack too.
+use crate::analysis::{guarded, on_analysis_stack, sort_diagnostics};
 use crate::SourceFile;
-
-/// How to analyze a file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Options {
-    /// The export name of the handler (`--handler`); `handler` when `None`.
-    pub handler: Option<String>,
-}
-
-/// The result of analyzing one file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Analysis {
-    /// The facts, whenever the file parsed far enough to have a syntax tree.
-    pub facts: Option<HandlerFacts>,
-    /// Problems, sorted by position.
-    pub diagnostics: Vec<Diagnostic>,
-    /// The file as a CommonJS script with unchanged line and column numbers, for the engine
-    /// to wrap in `(function (exports, require, module, __filename, __dirname) { ... })`.
-    /// `None` when the file has syntax errors or constructs that cannot be lowered.
-    pub lowered: Option<String>,
-}
-
-impl Analysis {
-    /// Whether any diagnostic is an error, i.e. conversion of this function fails.
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic.severity == Severity::Error)
-    }
-}
-
-/// The stack the analysis runs on: the parser guards its own recursion, but the visitors
-/// recurse as deep as the input nests.
-const ANALYSIS_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Analyzes one JavaScript or TypeScript file. Never fails and never panics: problems in the
 /// input are diagnostics.
 pub fn analyze(file: &SourceFile, options: &Options) -> Analysis {
-    on_analysis_stack(|| analyze_on_this_thread(file, options)).unwrap_or_else(internal_error)
-}
-
-/// Runs `work` on a thread with [`ANALYSIS_STACK_BYTES`] of stack and returns its result, or
-/// `None` when it panicked.
-fn on_analysis_stack<T: Send>(work: impl Fn() -> T + Sync) -> Option<T> {
-    let outcome = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("edgeport-analyze".to_owned())
-            .stack_size(ANALYSIS_STACK_BYTES)
-            .spawn_scoped(scope, &work)
-            .map(|thread| thread.join())
-    });
-    match outcome {
-        Ok(joined) => joined.ok(),
-        // Without a thread of our own, work here; deep nesting may then exhaust the stack.
-        Err(_spawn_error) => catch_unwind(AssertUnwindSafe(work)).ok(),
-    }
-}
-
-fn internal_error() -> Analysis {
-    Analysis {
-        facts: None,
-        diagnostics: vec![Diagnostic::error(
-            codes::INTERNAL_ERROR,
-            "the analyzer failed on this file; this is a bug in edgeport",
-        )
-        .with_label(0..0, "while analyzing this file")
-        .with_help("please report the file; simplifying unusual syntax may work around it")],
-        lowered: None,
-    }
+    guarded(|| analyze_on_this_thread(file, options))
 }
 
 fn analyze_on_this_thread(file: &SourceFile, options: &Options) -> Analysis {
@@ -138,15 +74,7 @@ fn analyze_on_this_thread(file: &SourceFile, options: &Options) -> Analysis {
     diagnostics.extend(loads.diagnostics);
     diagnostics.extend(usage::analyze(&program, source, &loads.bindings));
     diagnostics.extend(lowering.diagnostics);
-    diagnostics.sort_by_key(|diagnostic| {
-        (
-            diagnostic
-                .labels
-                .first()
-                .map_or(0, |label| label.span.start),
-            diagnostic.code,
-        )
-    });
+    sort_diagnostics(&mut diagnostics);
 
     let facts = HandlerFacts {
         language: if typescript {

@@ -34,68 +34,13 @@ use swc_ecma_ast::{
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
-use super::facts::{ComparedLiteral, Comparison, ComparisonOperator, EventType, FieldRead};
+use crate::event::{array_index, in_source_order, Shape, Triggers};
+use crate::facts::{ComparedLiteral, Comparison, ComparisonOperator, EventType, FieldRead};
 use super::parse::SourceText;
 use super::syntax::{
     as_function, as_member, ident_name, is_literal, is_member_of, member_prop_name, prop_name,
     string_value, unwrap_expr, FunctionRef, TopLevel,
 };
-
-/// What part of the Lambda@Edge event a value is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Shape {
-    Event,
-    Records,
-    Record,
-    Cf,
-    Request,
-    Response,
-    Config,
-    Headers(Message),
-    /// `headers['name']`: the array of `{key, value}` entries.
-    HeaderList(Message, String),
-    /// `headers['name'][0]`.
-    HeaderEntry(Message, String),
-    Origin,
-    /// `request.body`, with `data` and its encoding.
-    Body,
-    /// A string field compared with literals.
-    Field {
-        name: String,
-        case_insensitive: bool,
-    },
-}
-
-/// Whose headers a header shape belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Message {
-    Request,
-    Response,
-}
-
-impl Shape {
-    /// The field this shape is a read of, named as in [`FieldRead::field`].
-    fn read_field(&self) -> Option<String> {
-        match self {
-            Shape::Field { name, .. } => Some(name.clone()),
-            Shape::HeaderList(message, name) | Shape::HeaderEntry(message, name) => {
-                Some(header_field(*message, name))
-            }
-            Shape::Origin => Some("origin".to_owned()),
-            Shape::Body => Some("body".to_owned()),
-            _ => None,
-        }
-    }
-}
-
-/// The field name of a header's value: `cookie`, `header:<name>` or `response-header:<name>`.
-fn header_field(message: Message, name: &str) -> String {
-    match message {
-        Message::Request if name == "cookie" => "cookie".to_owned(),
-        Message::Request => format!("header:{name}"),
-        Message::Response => format!("response-header:{name}"),
-    }
-}
 
 /// A name bound to a literal with `const`.
 #[derive(Debug, Clone)]
@@ -180,8 +125,7 @@ pub(crate) fn analyze(
         recording: false,
         comparisons: Vec::new(),
         reads: Vec::new(),
-        reads_response: false,
-        touches_origin: false,
+        triggers: Triggers::default(),
         assignment_targets: HashSet::new(),
         overwritten: HashSet::new(),
         classified: HashMap::new(),
@@ -211,22 +155,8 @@ pub(crate) fn analyze(
     tracker.classified.clear();
     program.visit_with(&mut tracker);
 
-    let mut comparisons = tracker.comparisons;
-    comparisons.sort_by_key(|comparison| comparison.span.start);
-    // A function visited once more per literal call records its other comparisons again.
-    let mut seen = HashSet::new();
-    comparisons.retain(|comparison| seen.insert(comparison.clone()));
-    let mut reads = tracker.reads;
-    reads.sort_by_key(|read| read.span.start);
-    let mut seen = HashSet::new();
-    reads.retain(|read| seen.insert(read.field.clone()));
-    let event_types = if tracker.reads_response {
-        vec![EventType::OriginResponse, EventType::ViewerResponse]
-    } else if tracker.touches_origin {
-        vec![EventType::OriginRequest]
-    } else {
-        vec![EventType::ViewerRequest, EventType::OriginRequest]
-    };
+    let (comparisons, reads) = in_source_order(tracker.comparisons, tracker.reads);
+    let event_types = tracker.triggers.event_types();
     RequestFacts {
         comparisons,
         reads,
@@ -368,12 +298,6 @@ fn unfrozen(mut expr: &Expr) -> &Expr {
     }
 }
 
-/// The array index a property key names: `0` or `12`, not `01` or `-1`.
-fn array_index(key: &str) -> Option<usize> {
-    let index: usize = key.parse().ok()?;
-    (index.to_string() == key).then_some(index)
-}
-
 /// The name a parameter binds when it is a plain name, with or without a default.
 fn param_name(param: &Pat) -> Option<&Atom> {
     match param {
@@ -425,8 +349,8 @@ struct Tracker<'a, 'ast> {
     comparisons: Vec<Comparison>,
     /// Every read recorded, in visiting order and with repetitions.
     reads: Vec<FieldRead>,
-    reads_response: bool,
-    touches_origin: bool,
+    /// The parts of the event touched in the recording pass.
+    triggers: Triggers,
     /// Members written by an assignment (`cache[uri] = ...`), which are not key lookups.
     assignment_targets: HashSet<Span>,
     /// Members replaced by a plain assignment or removed by `delete`, which are not reads.
@@ -518,38 +442,12 @@ impl Tracker<'_, '_> {
 
     /// The shape of `shape[key]`, noting the accesses that reveal the trigger.
     fn member(&mut self, shape: &Shape, key: &str) -> Option<Shape> {
-        let field = |name: &str| Shape::Field {
-            name: name.to_owned(),
-            case_insensitive: false,
-        };
-        let child = match (shape, key) {
-            (Shape::Event, "Records") => Shape::Records,
-            (Shape::Records, "0") => Shape::Record,
-            (Shape::Record, "cf") => Shape::Cf,
-            (Shape::Cf, "request") => Shape::Request,
-            (Shape::Cf, "response") => Shape::Response,
-            (Shape::Cf, "config") => Shape::Config,
-            (Shape::Request, "uri" | "querystring" | "clientIp" | "method") => field(key),
-            (Shape::Request, "headers") => Shape::Headers(Message::Request),
-            (Shape::Request, "origin") => Shape::Origin,
-            (Shape::Request, "body") => Shape::Body,
-            (Shape::Response, "status") => field("status"),
-            (Shape::Response, "headers") => Shape::Headers(Message::Response),
-            (Shape::Headers(message), name) if !OBJECT_PROTOTYPE_MEMBERS.contains(&name) => {
-                Shape::HeaderList(*message, name.to_ascii_lowercase())
-            }
-            (Shape::HeaderList(message, name), index) if array_index(index).is_some() => {
-                Shape::HeaderEntry(*message, name.clone())
-            }
-            (Shape::HeaderEntry(message, name), "value") => field(&header_field(*message, name)),
-            _ => return None,
-        };
+        if matches!(shape, Shape::Headers(_)) && OBJECT_PROTOTYPE_MEMBERS.contains(&key) {
+            return None;
+        }
+        let child = shape.child(key)?;
         if self.recording {
-            match child {
-                Shape::Response => self.reads_response = true,
-                Shape::Origin => self.touches_origin = true,
-                _ => {}
-            }
+            self.triggers.note(&child);
         }
         Some(child)
     }

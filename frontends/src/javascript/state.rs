@@ -12,7 +12,7 @@ use swc_ecma_ast::{
 };
 use swc_ecma_visit::{noop_visit_type, Visit, VisitWith};
 
-use super::facts::{ModuleState, ModuleStateKind, Nondeterminism, NondeterminismKind};
+use crate::facts::{ModuleState, ModuleStateKind, Nondeterminism, NondeterminismKind};
 use super::imports::ModuleBindings;
 use super::parse::SourceText;
 use super::syntax::{

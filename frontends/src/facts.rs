@@ -1,4 +1,4 @@
-//! The facts a converter needs about a JavaScript or TypeScript handler. They are serialized
+//! The facts a converter needs about a handler, whatever its language. They are serialized
 //! into `manifest.json`, so field names are part of the manifest format.
 //!
 //! Invariant: every span is a byte range into the original text of the file.
@@ -7,19 +7,24 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+/// A CloudFront trigger (the contract crate's, shared with the runtime).
+pub use edgeport_contract::EventType;
+
 /// Everything the frontend learned about one file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HandlerFacts {
     /// The source language.
     pub language: Language,
-    /// Whether the file is a CommonJS script or an ES module.
+    /// Whether the file is a CommonJS script, an ES module or a Python module.
     pub module_kind: ModuleKind,
     /// The handler, when one was found (otherwise an `EP0002` diagnostic says why not).
     pub handler: Option<HandlerInfo>,
     /// Every module the file loads at run time, in source order.
     pub imports: Vec<Import>,
-    /// The Node built-ins the file uses, without `node:` prefix, sorted. The global `Buffer`
-    /// counts as `buffer`.
+    /// The built-in modules the file uses, sorted: Node built-ins without `node:` prefix (the
+    /// global `Buffer` counts as `buffer`), or the top-level names of the Python standard
+    /// library modules it imports (`urllib` for `urllib.parse`). The converter preloads them
+    /// into the snapshot.
     pub builtins: Vec<String>,
     /// Module-level state that survives from one request to the next in a warm instance.
     pub module_state: Vec<ModuleState>,
@@ -43,6 +48,8 @@ pub enum Language {
     JavaScript,
     /// `.ts`, `.mts`, `.cts`.
     TypeScript,
+    /// `.py`.
+    Python,
 }
 
 /// How the file defines its exports.
@@ -53,21 +60,24 @@ pub enum ModuleKind {
     CommonJs,
     /// `import` and `export`; the lowered text rewrites them to CommonJS.
     Esm,
+    /// A Python module; the engine runs it as written.
+    Python,
 }
 
 /// The handler function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HandlerInfo {
-    /// The export name Lambda calls, `handler` unless overridden.
+    /// The name Lambda calls: the export (`handler` unless overridden) or, in Python, the
+    /// module-level name.
     pub name: String,
     /// The name of the function's own binding when it has one (`function main` exported as
     /// `handler` has `main`).
     pub local_name: Option<String>,
     /// How the function is exported.
     pub export_form: ExportForm,
-    /// The whole function, from `async`/`function` or the first parameter to the closing brace.
+    /// The whole function, from `async`/`function`/`def` or the first parameter to its end.
     pub span: Range<usize>,
-    /// The number of declared parameters.
+    /// The number of declared parameters (in Python, the positional ones).
     pub param_count: usize,
     /// Whether the function is declared `async`.
     pub is_async: bool,
@@ -93,6 +103,11 @@ pub enum ExportForm {
     ExportSpecifier,
     /// `export default ...`, when the handler name is `default`.
     ExportDefault,
+    /// Python: a module-level `def handler(event, context)`.
+    ModuleFunction,
+    /// Python: a module-level name bound to a function, `handler = main` or
+    /// `handler = lambda event, context: ...`.
+    ModuleAssignment,
 }
 
 /// How a handler delivers its result to Lambda.
@@ -105,20 +120,23 @@ pub enum HandlerStyle {
     Callback,
     /// Both of the above; the first result wins.
     Both,
-    /// Neither: Lambda ignores the return value.
+    /// Neither: a JavaScript handler's return value is ignored. A Python handler is always
+    /// synchronous; Lambda uses its return value.
     Sync,
 }
 
 /// One module load.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Import {
-    /// The module specifier as written, e.g. `node:crypto` or `./util`.
+    /// The module specifier as written, e.g. `node:crypto` or `./util`; in Python the dotted
+    /// module name, with a leading dot per level when relative (`.util`, `..`).
     pub specifier: String,
     /// The syntax that loads it.
     pub kind: ImportKind,
     /// The `require(...)` call or the whole import/export statement.
     pub span: Range<usize>,
-    /// Whether the specifier names a Node built-in, with or without `node:` prefix.
+    /// Whether the specifier names a Node built-in, with or without `node:` prefix, or a module
+    /// of Python's standard library.
     pub builtin: bool,
 }
 
@@ -134,6 +152,8 @@ pub enum ImportKind {
     DynamicImport,
     /// `export ... from 'x'`.
     ReExport,
+    /// Python's `from x import y`; Python's `import x` is [`ImportKind::Import`].
+    FromImport,
 }
 
 /// A module-level binding or object that outlives a request.
@@ -153,9 +173,11 @@ pub struct ModuleState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModuleStateKind {
-    /// A top-level `let` or `var` binding.
+    /// A top-level `let` or `var` binding, or a Python module-level name a function rebinds
+    /// after declaring it `global`.
     Binding,
-    /// A top-level `const` object, array, `Map` or `Set` that some function mutates.
+    /// A top-level `const` object, array, `Map` or `Set` (a Python module-level dict, list,
+    /// set or deque) that some function mutates.
     MutatedObject,
 }
 
@@ -186,10 +208,19 @@ pub enum NondeterminismKind {
     CryptoRandomInt,
     /// `crypto.getRandomValues()`
     CryptoGetRandomValues,
+    /// Python: a function of the `random` module other than `seed`.
+    PythonRandom,
+    /// Python: `time.time()` or `time.time_ns()`.
+    TimeTime,
+    /// Python: `datetime.now()`, `utcnow()` or `today()`, `date.today()`.
+    DatetimeNow,
+    /// Python: `uuid.uuid1()` or `uuid.uuid4()`.
+    UuidRandom,
+    /// Python: `os.urandom()`.
+    OsUrandom,
+    /// Python: a function of the `secrets` module.
+    Secrets,
 }
-
-/// A CloudFront trigger (the contract crate's, shared with the runtime).
-pub use edgeport_contract::EventType;
 
 /// A request or response field the handler reads: accesses it, destructures it, passes it
 /// on or tests for its presence (`'authorization' in headers`). Assigning or deleting a field
@@ -228,31 +259,34 @@ pub struct Comparison {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ComparisonOperator {
-    /// `==` or `===`
+    /// `==` or `===` (Python `==`)
     Equals,
-    /// `!=` or `!==`
+    /// `!=` or `!==` (Python `!=`)
     NotEquals,
-    /// `.startsWith(literal)`
+    /// `.startsWith(literal)` (Python `.startswith`, once per element of a tuple argument)
     StartsWith,
-    /// `.endsWith(literal)`
+    /// `.endsWith(literal)` (Python `.endswith`)
     EndsWith,
-    /// `.includes(literal)`
+    /// `.includes(literal)` (Python `literal in field`)
     Includes,
-    /// `.indexOf(literal)` or `.lastIndexOf(literal)`
+    /// `.indexOf(literal)` or `.lastIndexOf(literal)` (Python `.find`, `.index`, ...)
     IndexOf,
-    /// `regex.test(field)` or `regex.exec(field)`
+    /// `regex.test(field)` or `regex.exec(field)` (Python `re.match`, `re.search`,
+    /// `re.fullmatch`, or those methods of a compiled pattern)
     RegexTest,
-    /// `field.match(regex)` (a string argument is a pattern too)
+    /// `field.match(regex)` (a string argument is a pattern too; Python `re.findall`)
     RegexMatch,
     /// `field.search(regex)`
     RegexSearch,
-    /// `field.replace(regex, ...)` or `replaceAll`
+    /// `field.replace(regex, ...)` or `replaceAll` (Python `re.sub`, `re.subn`)
     RegexReplace,
-    /// `['a', 'b'].includes(field)`, `indexOf(field)`, or `set.has(field)`.
+    /// `['a', 'b'].includes(field)`, `indexOf(field)`, or `set.has(field)` (Python
+    /// `field in ('a', 'b')`).
     InList,
-    /// `switch (field) { case 'a': ... }`, one comparison per case.
+    /// `switch (field) { case 'a': ... }`, one comparison per case (Python `match`/`case`).
     SwitchCase,
-    /// `map[field]`, `field in map` or `map.hasOwnProperty(field)` on an object literal.
+    /// `map[field]`, `field in map` or `map.hasOwnProperty(field)` on an object literal
+    /// (Python `MAP[field]`, `MAP.get(field)` or `field in MAP` on a dict literal).
     ObjectKey,
 }
 
@@ -269,7 +303,8 @@ pub enum ComparedLiteral {
     Regex {
         /// The pattern between the slashes.
         pattern: String,
-        /// The flags after the closing slash.
+        /// The flags after the closing slash (Python's `re.I`, `re.M` and `re.S` as `i`, `m`
+        /// and `s`).
         flags: String,
     },
     /// The strings of a list, or the keys of an object.
