@@ -245,6 +245,90 @@ fn proc_exit(_env: FunctionEnvMut<WasiState>, code: i32) -> Result<(), RuntimeEr
     Err(RuntimeError::user(Box::new(GuestExit(code as u32))))
 }
 
+/// `filestat` for fds 0–2 (character devices, all else zero); no other descriptor exists.
+/// RustPython opens its standard streams through `io.open(fd)`, which stats them.
+fn fd_filestat_get(env: FunctionEnvMut<WasiState>, fd: i32, stat: i32) -> i32 {
+    if !(0..=2).contains(&fd) {
+        return ERRNO_BADF;
+    }
+    let Some(view) = view(env.data(), &env) else { return ERRNO_FAULT };
+    // filestat: dev u64, ino u64, filetype u8 (at 16), nlink, size, atim, mtim, ctim (u64 each).
+    let mut record = [0u8; 64];
+    record[16] = FILETYPE_CHARACTER_DEVICE;
+    if view.write(stat as u32 as u64, &record).is_ok() {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
+fn clock_res_get(env: FunctionEnvMut<WasiState>, clock_id: i32, resolution: i32) -> i32 {
+    if !(0..=3).contains(&clock_id) {
+        return ERRNO_INVAL;
+    }
+    let Some(view) = view(env.data(), &env) else { return ERRNO_FAULT };
+    if write_u64(&view, resolution, 1) {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
+/// The longest a guest may sleep in one call: a Lambda@Edge function never runs longer.
+const MAX_SLEEP: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves clock subscriptions only (`sleep`; there is nothing else to wait for). Under a
+/// [`Clock::Fixed`] the time is frozen, so a sleep returns at once; otherwise the thread sleeps,
+/// never longer than [`MAX_SLEEP`]. Each subscription gets its event.
+fn poll_oneoff(env: FunctionEnvMut<WasiState>, subscriptions: i32, events: i32, count: i32, nevents: i32) -> i32 {
+    const SUBSCRIPTION_SIZE: u64 = 48;
+    const EVENT_SIZE: u64 = 32;
+    const EVENTTYPE_CLOCK: u8 = 0;
+    const SUBCLOCK_ABSTIME: u16 = 1;
+    let Some(view) = view(env.data(), &env) else { return ERRNO_FAULT };
+    let read_u64 = |at: u64| {
+        let mut bytes = [0u8; 8];
+        view.read(at, &mut bytes).ok().map(|_| u64::from_le_bytes(bytes))
+    };
+    let mut sleep = std::time::Duration::ZERO;
+    for i in 0..count as u32 as u64 {
+        let at = subscriptions as u32 as u64 + i * SUBSCRIPTION_SIZE;
+        let mut header = [0u8; 48];
+        if view.read(at, &mut header).is_err() {
+            return ERRNO_FAULT;
+        }
+        let (Some(userdata), tag) = (read_u64(at), header[8]) else { return ERRNO_FAULT };
+        let mut event = [0u8; 32];
+        event[..8].copy_from_slice(&userdata.to_le_bytes());
+        event[10] = tag;
+        if tag == EVENTTYPE_CLOCK {
+            let clock_id = u32::from_le_bytes([header[16], header[17], header[18], header[19]]);
+            let timeout = u64::from_le_bytes(header[24..32].try_into().unwrap_or_default());
+            let flags = u16::from_le_bytes([header[40], header[41]]);
+            let nanos = if flags & SUBCLOCK_ABSTIME != 0 {
+                let now = if clock_id == 0 { env.data().clock.now_ns() } else { monotonic_ns() };
+                timeout.saturating_sub(now)
+            } else {
+                timeout
+            };
+            if env.data().clock == Clock::System {
+                sleep = sleep.max(std::time::Duration::from_nanos(nanos));
+            }
+        } else {
+            event[8..10].copy_from_slice(&(ERRNO_BADF as u16).to_le_bytes());
+        }
+        if view.write(events as u32 as u64 + i * EVENT_SIZE, &event).is_err() {
+            return ERRNO_FAULT;
+        }
+    }
+    std::thread::sleep(sleep.min(MAX_SLEEP));
+    if write_u32(&view, nevents, count as u32) {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
 /// No pre-opened directories: the guest's libc stops scanning at the first `EBADF`.
 fn fd_prestat_get(_env: FunctionEnvMut<WasiState>, _fd: i32, _prestat: i32) -> i32 {
     ERRNO_BADF
@@ -269,6 +353,24 @@ pub fn imports(store: &mut Store, env: &FunctionEnv<WasiState>) -> Imports {
             "fd_prestat_dir_name" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _a: i32, _b: i32, _c: i32| ERRNO_BADF),
             "proc_exit" => Function::new_typed_with_env(store, env, proc_exit),
             "sched_yield" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>| ERRNO_SUCCESS),
+            "fd_filestat_get" => Function::new_typed_with_env(store, env, fd_filestat_get),
+            "clock_res_get" => Function::new_typed_with_env(store, env, clock_res_get),
+            "poll_oneoff" => Function::new_typed_with_env(store, env, poll_oneoff),
+            // There are no files: every descriptor but the standard streams is bad, and so is
+            // every path (no directory is pre-opened).
+            "fd_fdstat_set_flags" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _flags: i32| ERRNO_BADF),
+            "fd_filestat_set_size" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _size: i64| ERRNO_BADF),
+            "fd_readdir" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _buf: i32, _len: i32, _cookie: i64, _used: i32| ERRNO_BADF),
+            "fd_sync" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32| ERRNO_BADF),
+            "path_create_directory" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _path: i32, _len: i32| ERRNO_BADF),
+            "path_filestat_get" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _flags: i32, _path: i32, _len: i32, _stat: i32| ERRNO_BADF),
+            "path_filestat_set_times" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _flags: i32, _path: i32, _len: i32, _atim: i64, _mtim: i64, _which: i32| ERRNO_BADF),
+            "path_link" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _flags: i32, _path: i32, _len: i32, _new_fd: i32, _new_path: i32, _new_len: i32| ERRNO_BADF),
+            "path_open" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _dirflags: i32, _path: i32, _len: i32, _oflags: i32, _base: i64, _inheriting: i64, _fdflags: i32, _opened: i32| ERRNO_BADF),
+            "path_readlink" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _path: i32, _len: i32, _buf: i32, _buf_len: i32, _used: i32| ERRNO_BADF),
+            "path_remove_directory" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _path: i32, _len: i32| ERRNO_BADF),
+            "path_rename" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _path: i32, _len: i32, _new_fd: i32, _new_path: i32, _new_len: i32| ERRNO_BADF),
+            "path_unlink_file" => Function::new_typed_with_env(store, env, |_env: FunctionEnvMut<WasiState>, _fd: i32, _path: i32, _len: i32| ERRNO_BADF),
         }
     }
 }
