@@ -21,11 +21,18 @@ The envelope is {"event", "context"?: {functionName, ...}, "awsRequestId", "seed
 {"kind":"result","value"} | {"kind":"error","errorType","errorMessage","trace"}.
 """
 
+import _random
 import json
 import random
 import sys
 import time
 import types
+
+# RustPython's time module lacks the C library's time-zone attributes. Edge functions run in
+# UTC, as Lambda does; these are CPython's values under TZ=UTC (where this changes nothing).
+for _name, _value in (('tzname', ('UTC', 'UTC')), ('timezone', 0), ('altzone', 0), ('daylight', 0)):
+    if not hasattr(time, _name):
+        setattr(time, _name, _value)
 
 # Frames of the shim itself are left out of stack traces: the engine runs its own code under
 # `edgeport:` file names; under CPython the shim runs from its file.
@@ -34,6 +41,9 @@ _SHIM_FILE = globals().get('__file__')
 
 # The handler function, once `load` found it.
 _handler = None
+# Whether sys.stdout and sys.stderr write through to their descriptors, so that flushing them
+# is a no-op; the engine, whose streams are unbuffered, sets it.
+_STDIO_WRITES_THROUGH = False
 # The constant part of the Lambda context, sent by the host only when it changes.
 _base_context = None
 
@@ -114,15 +124,19 @@ def module_name(filename):
     return stem.replace('/', '.')
 
 
-def load(handler_name, filename, preload, source, tracer=None):
+def load(handler_name, filename, preload, source, tracer=None, modules=()):
     """Imports the handler module from `source` and finds `handler_name` in it, as
     awslambdaric's `_get_handler` does; returns None, or the error JSON of what went wrong.
 
     `preload`: standard-library modules the handler uses (from the frontend's facts), imported
     first so that they belong to the snapshot; names that cannot be imported are skipped.
+    `modules`: (path, source) of the local modules bundled with the handler, paths relative to
+    its directory; they import as files next to the handler would.
     """
     global _handler
     try:
+        if modules:
+            sys.meta_path.insert(0, _BundledModules(modules))
         for name in preload:
             try:
                 __import__(name)
@@ -141,6 +155,38 @@ def load(handler_name, filename, preload, source, tracer=None):
         return describe_error(error)
     finally:
         _flush_stdio()
+
+
+class _BundledModules:
+    """Finds the local modules bundled with the handler, as the Lambda runtime finds the files
+    next to the handler on `sys.path` (`helpers.py` is `helpers`, `lib/__init__.py` the
+    package `lib`)."""
+
+    def __init__(self, files):
+        self._modules = {}
+        for path, source in files:
+            package = path.endswith('/__init__.py')
+            name = module_name(path[:-len('/__init__.py')] if package else path)
+            self._modules[name] = (path, source, package)
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self._modules:
+            return None
+        import importlib.util
+
+        filename, _, package = self._modules[name]
+        return importlib.util.spec_from_loader(name, self, origin=filename, is_package=package)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        filename, source, package = self._modules[module.__name__]
+        module.__file__ = filename
+        if package:
+            module.__path__ = []
+        _register_source(filename, source)
+        exec(compile(source, filename, 'exec', dont_inherit=True), module.__dict__)
 
 
 def _import_source(name, filename, source, tracer):
@@ -185,7 +231,7 @@ def invoke(envelope_json, tracer=None):
     global _base_context
     try:
         envelope = json.loads(envelope_json)
-        random.seed(envelope['seed'])
+        _seed(envelope['seed'])
         if 'context' in envelope:
             _base_context = envelope['context']
         context = LambdaContext(_base_context, envelope['awsRequestId'], envelope['deadlineMs'])
@@ -215,6 +261,13 @@ def _traced(tracer, function, *args):
         return function(*args)
     finally:
         sys.settrace(None)
+
+
+def _seed(seed):
+    """`random.seed(seed)` for an int seed, minus the wrapper's checks of other seed types: what
+    Random.seed does for an int."""
+    _random.Random.seed(random._inst, seed)
+    random._inst.gauss_next = None
 
 
 def _marshal(result):
@@ -299,6 +352,8 @@ def _location(filename, line, column):
 
 def _flush_stdio():
     """awslambdaric writes through unbuffered streams; the host collects logs after each call."""
+    if _STDIO_WRITES_THROUGH and sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__:
+        return
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -30,7 +30,7 @@
 use std::cell::{Cell, OnceCell, RefCell};
 
 use rustpython::InterpreterBuilderExt;
-use rustpython_vm::builtins::{PyBaseExceptionRef, PyDictRef, PyStr, PyTypeRef};
+use rustpython_vm::builtins::{PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PyStr, PyTuple, PyTypeRef};
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::frame::FrameObject;
 use rustpython_vm::function::FuncArgs;
@@ -189,6 +189,8 @@ fn settings() -> Settings {
     settings.write_bytecode = false;
     settings.hash_seed = Some(0);
     settings.utf8_mode = 1;
+    // awslambdaric's streams write through; so flushing after an operation costs nothing.
+    settings.buffered_stdio = false;
     settings
 }
 
@@ -208,6 +210,12 @@ pub extern "C" fn init() -> u32 {
             .compile(PRELUDE, Mode::Exec, PRELUDE_FILENAME)
             .map_err(|error| to_error(error.into_pyexception(vm, Some(PRELUDE))))?;
         vm.run_code_obj(code, scope.clone()).map_err(to_error)?;
+        // Native stand-ins for the shim's slowest steps (see `native_marshal`).
+        let globals = &scope.globals;
+        let python_marshal = globals.get_item("_marshal", vm).map_err(to_error)?;
+        globals.set_item("_marshal_python", python_marshal, vm).map_err(to_error)?;
+        globals.set_item("_marshal", vm.new_function("_marshal", native_marshal).into(), vm).map_err(to_error)?;
+        globals.set_item("_STDIO_WRITES_THROUGH", vm.ctx.new_bool(true).into(), vm).map_err(to_error)?;
         let tracer: PyObjectRef = vm.new_function("edgeport_budget_tracer", budget_tracer).into();
         let time_exhausted = vm.ctx.new_exception_type(
             "edgeport",
@@ -231,17 +239,27 @@ pub extern "C" fn init() -> u32 {
 /// handler function.
 ///
 /// Input: handler function name, NUL, filename (`lambda_function.py`), NUL, standard-library
-/// modules to import first (comma-separated), NUL, the module's source text.
+/// modules to import first (comma-separated), NUL, the module's source text; then, for every
+/// local module bundled with it, NUL, its path relative to the handler's directory
+/// (`helpers.py`, `lib/__init__.py`), NUL, its source. Python source never holds a NUL byte.
 #[export_name = "edgeport_load"]
 pub extern "C" fn load() -> u32 {
     let input = INPUT.with_borrow_mut(std::mem::take);
     with_engine(|vm, engine| {
         let (handler, rest) = split_nul(&input)?;
         let (filename, rest) = split_nul(rest)?;
-        let (preload, source) = split_nul(rest)?;
+        let (preload, rest) = split_nul(rest)?;
         HANDLER_FILE.with_borrow_mut(|file| filename.clone_into(file));
-        let source = std::str::from_utf8(source)
-            .map_err(|_| error_json("Runtime.UserCodeSyntaxError", "the handler source is not UTF-8"))?;
+        let mut files = rest.split(|&byte| byte == 0).map(|text| {
+            std::str::from_utf8(text)
+                .map_err(|_| error_json("Runtime.UserCodeSyntaxError", "a bundled source is not UTF-8"))
+        });
+        let source = files.next().unwrap_or(Ok(""))?;
+        let mut modules = Vec::new();
+        while let Some(path) = files.next() {
+            let text = files.next().ok_or_else(|| error_json("EngineError", "malformed input: a bundled module without source"))?;
+            modules.push(vm.ctx.new_tuple(vec![vm.ctx.new_str(path?).into(), vm.ctx.new_str(text?).into()]).into());
+        }
         let preload: Vec<PyObjectRef> =
             preload.split(',').filter(|name| !name.is_empty()).map(|name| vm.ctx.new_str(name).into()).collect();
         let args = (
@@ -250,6 +268,7 @@ pub extern "C" fn load() -> u32 {
             vm.ctx.new_list(preload),
             vm.ctx.new_str(source),
             engine.tracer_for_budget(vm),
+            vm.ctx.new_list(modules),
         );
         let answer = call_shim(vm, engine, "load", args);
         if INTERRUPTED.with(Cell::get) {
@@ -300,6 +319,101 @@ impl Engine {
 
 /// Runs `op` in the interpreter and stores its output or error (always an error JSON object,
 /// which the host parses).
+/// Values deeper than this go to the shim's `json.dumps` (which also detects cycles).
+const MAX_NATIVE_JSON_DEPTH: usize = 64;
+
+/// The shim's `_marshal` (`json.dumps` of the handler's result), in Rust: json's encoder runs
+/// as Python code in RustPython and was most of a small handler's invocation. It writes what
+/// handlers return — exact dicts with str keys, lists, tuples, strs, ints, finite floats, bools
+/// and None — and hands anything else (a Decimal, a subclass, bytes, NaN, a cycle) to the
+/// shim's own version, whose output and errors are the reference. The host parses the text, so
+/// only its meaning has to match `json.dumps`, not its spacing.
+fn native_marshal(result: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+    let mut json = String::with_capacity(512);
+    if write_json(&result, vm, &mut json, 0) {
+        return Ok(vm.ctx.new_str(json).into());
+    }
+    let shim = ENGINE.with(|engine| engine.get().map(|engine| engine.shim.clone()));
+    let shim = shim.ok_or_else(|| vm.new_runtime_error("the engine is not initialised"))?;
+    shim.get_item("_marshal_python", vm)?.call((result,), vm)
+}
+
+/// Appends the JSON of `value` to `out` and says whether it could (see [`native_marshal`]).
+fn write_json(value: &PyObjectRef, vm: &VirtualMachine, out: &mut String, depth: usize) -> bool {
+    if depth > MAX_NATIVE_JSON_DEPTH {
+        return false;
+    }
+    if vm.is_none(value) {
+        out.push_str("null");
+    } else if value.class().is(vm.ctx.types.bool_type) {
+        out.push_str(if value.is(&vm.ctx.true_value) { "true" } else { "false" });
+    } else if let Some(text) = value.downcast_ref_if_exact::<PyStr>(vm) {
+        // None: the string holds a lone surrogate, which only json.dumps escapes as CPython does.
+        let Some(text) = text.to_str() else { return false };
+        write_json_string(text, out);
+    } else if let Some(int) = value.downcast_ref_if_exact::<PyInt>(vm) {
+        out.push_str(&int.as_bigint().to_string());
+    } else if let Some(float) = value.downcast_ref_if_exact::<PyFloat>(vm) {
+        let float = float.to_f64();
+        if !float.is_finite() {
+            return false;
+        }
+        out.push_str(&format!("{float:?}"));
+    } else if let Some(dict) = value.downcast_ref_if_exact::<PyDict>(vm) {
+        out.push('{');
+        for (index, (key, item)) in dict.into_iter().enumerate() {
+            let Some(key) = key.downcast_ref_if_exact::<PyStr>(vm).and_then(|key| key.to_str()) else { return false };
+            if index > 0 {
+                out.push(',');
+            }
+            write_json_string(key, out);
+            out.push(':');
+            if !write_json(&item, vm, out, depth + 1) {
+                return false;
+            }
+        }
+        out.push('}');
+    } else if let Some(list) = value.downcast_ref_if_exact::<PyList>(vm) {
+        let items: Vec<PyObjectRef> = list.borrow_vec().to_vec();
+        return write_json_array(&items, vm, out, depth);
+    } else if let Some(tuple) = value.downcast_ref_if_exact::<PyTuple>(vm) {
+        return write_json_array(tuple.as_slice(), vm, out, depth);
+    } else {
+        return false;
+    }
+    true
+}
+
+fn write_json_array(items: &[PyObjectRef], vm: &VirtualMachine, out: &mut String, depth: usize) -> bool {
+    out.push('[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        if !write_json(item, vm, out, depth + 1) {
+            return false;
+        }
+    }
+    out.push(']');
+    true
+}
+
+fn write_json_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 fn with_engine(op: impl FnOnce(&VirtualMachine, &Engine) -> Result<Vec<u8>, String>) -> u32 {
     ENGINE.with(|cell| match cell.get() {
         Some(engine) => {

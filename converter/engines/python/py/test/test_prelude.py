@@ -10,6 +10,7 @@ import importlib.util
 import json
 import pathlib
 import random
+import sys
 import unittest
 
 PRELUDE = pathlib.Path(__file__).resolve().parent.parent / 'prelude.py'
@@ -146,6 +147,23 @@ class Load(unittest.TestCase):
 
     def test_preloading_skips_modules_that_do_not_exist(self):
         self.assertIsNone(fresh_shim().load('handler', 'lambda_function.py', ['edgeport_no_such_module'], HANDLER))
+
+    def test_bundled_local_modules_import_like_files_next_to_the_handler(self):
+        shim = fresh_shim()
+        modules = [
+            ('edgeport_helpers.py', 'from edgeport_pkg.rules import RULE\ndef greet():\n    return RULE\n'),
+            ('edgeport_pkg/__init__.py', ''),
+            ('edgeport_pkg/rules.py', "RULE = 'from a package'\n"),
+        ]
+        source = 'import edgeport_helpers\ndef handler(event, context):\n    return edgeport_helpers.greet()\n'
+        try:
+            self.assertIsNone(shim.load('handler', 'lambda_function.py', [], source, None, modules))
+            outcome = json.loads(shim.invoke(envelope({})))
+        finally:
+            for name in ('edgeport_helpers', 'edgeport_pkg', 'edgeport_pkg.rules'):
+                sys.modules.pop(name, None)
+            sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != '_BundledModules']
+        self.assertEqual(outcome, {'kind': 'result', 'value': 'from a package'})
 
 
 if __name__ == '__main__':
