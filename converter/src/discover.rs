@@ -1,13 +1,17 @@
 //! Finding the functions in a file or directory.
 //!
-//! A function is a handler file `index.{js,mjs,cjs,ts}` and the directory holding it; a file
-//! given directly is a function on its own. Directories that hold dependencies, build output or
+//! A function is a handler file — `index.{js,mjs,cjs,ts,py}`, or `lambda_function.py` (the name
+//! the Lambda console gives Python handlers) — and the directory holding it; a file given
+//! directly is a function on its own. Directories that hold dependencies, build output or
 //! test data are not searched.
 
 use std::path::{Path, PathBuf};
 
 /// File names recognised as a function's entry point, in order of preference.
-pub const HANDLER_FILES: &[&str] = &["index.js", "index.mjs", "index.cjs", "index.ts"];
+pub const HANDLER_FILES: &[&str] = &["index.js", "index.mjs", "index.cjs", "index.ts", "index.py", "lambda_function.py"];
+
+/// Stems of the handler files that own their directory.
+const DIRECTORY_HANDLER_STEMS: &[&str] = &["index", "lambda_function"];
 
 /// Directories never searched for functions.
 const SKIPPED_DIRS: &[&str] = &["node_modules", "target", "dist", "events", "expected"];
@@ -25,7 +29,7 @@ impl FunctionSource {
     /// A function for one handler file.
     pub fn from_file(path: &Path) -> Self {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = if stem == "index" {
+        let name = if DIRECTORY_HANDLER_STEMS.contains(&stem.as_str()) {
             path.parent()
                 .and_then(|dir| std::fs::canonicalize(dir).ok())
                 .and_then(|dir| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -36,10 +40,11 @@ impl FunctionSource {
         FunctionSource { name, path: path.to_path_buf() }
     }
 
-    /// Whether the function is an `index.*` handler owning its directory — so the directory's
-    /// `events/`, `case.json` and helper files belong to it — rather than a stand-alone file.
+    /// Whether the function is an `index.*` (or `lambda_function.py`) handler owning its
+    /// directory — so the directory's `events/`, `case.json` and helper files belong to it —
+    /// rather than a stand-alone file.
     pub fn owns_directory(&self) -> bool {
-        self.path.file_stem().is_some_and(|stem| stem == "index")
+        self.path.file_stem().is_some_and(|stem| DIRECTORY_HANDLER_STEMS.iter().any(|s| stem == *s))
     }
 
     /// The path as the user gave it, for messages.
@@ -52,11 +57,20 @@ impl FunctionSource {
         self.path.file_name().map_or_else(|| "index.js".into(), |n| n.to_string_lossy().into_owned())
     }
 
-    /// `typescript` for `.ts` files, else `javascript`.
+    /// `typescript` for `.ts` files, `python` for `.py` files, else `javascript`.
     pub fn language(&self) -> &'static str {
         match self.path.extension().and_then(|e| e.to_str()) {
             Some("ts") => "typescript",
+            Some("py") => "python",
             _ => "javascript",
+        }
+    }
+
+    /// The engine that runs it.
+    pub fn engine(&self) -> crate::EngineKind {
+        match self.language() {
+            "python" => crate::EngineKind::Python,
+            _ => crate::EngineKind::JavaScript,
         }
     }
 }
@@ -73,7 +87,7 @@ pub enum DiscoverError {
         source: std::io::Error,
     },
     /// No function was found.
-    #[error("no functions found under {0}: a function is a directory holding index.js, index.mjs, index.cjs or index.ts (or pass the handler file itself)")]
+    #[error("no functions found under {0}: a function is a directory holding index.js, index.mjs, index.cjs, index.ts, index.py or lambda_function.py (or pass the handler file itself)")]
     Empty(PathBuf),
 }
 
@@ -120,10 +134,13 @@ mod tests {
         }
         std::fs::write(root.path().join("a/index.js"), "").expect("write");
         std::fs::write(root.path().join("b/nested/index.ts"), "").expect("write");
+        std::fs::create_dir_all(root.path().join("py")).expect("mkdir");
+        std::fs::write(root.path().join("py/lambda_function.py"), "").expect("write");
+        std::fs::write(root.path().join("py/helpers.py"), "").expect("write");
         std::fs::write(root.path().join("node_modules/pkg/index.js"), "").expect("write");
         std::fs::write(root.path().join("c/readme.md"), "").expect("write");
         let names: Vec<_> = discover(root.path()).expect("found").into_iter().map(|f| f.name).collect();
-        assert_eq!(names, ["a", "nested"]);
+        assert_eq!(names, ["a", "nested", "py"]);
     }
 
     #[test]

@@ -1,19 +1,22 @@
 //! Compiles legacy edge handlers into self-contained, pre-initialised Wasm modules.
 //!
-//! For each function: the frontend analyses the source (facts, diagnostics, a CommonJS script);
-//! the embedded engine compiles the script to bytecode; a fresh engine instance loads it; its
-//! memory becomes the artifact's snapshot ([`artifact_builder`]); [`output`] writes the artifact
-//! and its manifest atomically.
+//! For each function: the frontend of its language analyses the source (facts, diagnostics, the
+//! text the engine runs); the embedded engine of that language — QuickJS for JavaScript and
+//! TypeScript, RustPython for Python — compiles it where it can (JavaScript to bytecode; Python
+//! compiles at load); a fresh engine instance loads it; its memory becomes the artifact's
+//! snapshot ([`artifact_builder`]); [`output`] writes the artifact and its manifest atomically.
 
 mod artifact_builder;
 pub mod discover;
 pub mod output;
+mod python_bundle;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use edgeport_frontends::diagnostic::{codes, Diagnostic, Label, Severity};
-use edgeport_frontends::javascript::{self, HandlerFacts};
+use edgeport_frontends::javascript::{self, Analysis, HandlerFacts, Options};
+use edgeport_frontends::python;
 use edgeport_frontends::SourceFile;
 use edgeport_runtime::artifact::{self, Metadata, FORMAT_VERSION};
 use edgeport_runtime::cloudfront::EventType;
@@ -29,6 +32,37 @@ pub const JAVASCRIPT_ENGINE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/e
 const COMMONJS_WRAPPER_PREFIX_LEN: usize = 61;
 /// How artifacts name the engine they embed.
 pub const JAVASCRIPT_ENGINE_NAME: &str = "quickjs (javy 8.1.0)";
+/// The Python engine (RustPython with its frozen standard library), built by build.rs.
+pub const PYTHON_ENGINE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/engine-python.wasm"));
+/// How artifacts name the Python engine.
+pub const PYTHON_ENGINE_NAME: &str = "rustpython 0.6.0";
+
+/// The engines a function can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// QuickJS, for JavaScript and TypeScript.
+    JavaScript,
+    /// RustPython, for Python.
+    Python,
+}
+
+impl EngineKind {
+    /// The engine module.
+    pub fn wasm(self) -> &'static [u8] {
+        match self {
+            EngineKind::JavaScript => JAVASCRIPT_ENGINE,
+            EngineKind::Python => PYTHON_ENGINE,
+        }
+    }
+
+    /// How artifacts name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::JavaScript => JAVASCRIPT_ENGINE_NAME,
+            EngineKind::Python => PYTHON_ENGINE_NAME,
+        }
+    }
+}
 
 /// Why a function did not convert.
 #[derive(Debug, thiserror::Error)]
@@ -95,21 +129,65 @@ pub struct Converted {
     pub elapsed: Duration,
 }
 
-/// Converts functions; holds the engine, compiled once, and an instance used for compiling.
+/// Converts functions. Holds each engine, compiled once (by `runtime`, from its cache when
+/// possible) and loaded on first use: a batch without Python never pays for RustPython.
 pub struct Converter {
-    engine: LoadedFunction,
-    compiler: Instance,
+    runtime: Runtime,
+    javascript: Option<LoadedEngine>,
+    python: Option<LoadedEngine>,
+}
+
+/// An engine ready to instantiate.
+struct LoadedEngine {
+    loaded: LoadedFunction,
+    /// The code hash of every artifact built from it.
     code_hash: String,
+    /// An initialised instance kept for compiling scripts (JavaScript only).
+    compiler: Option<Instance>,
+}
+
+impl LoadedEngine {
+    fn new(runtime: &Runtime, kind: EngineKind) -> Result<Self, ConvertError> {
+        let loaded = runtime.load_bytes(kind.wasm().to_vec()).map_err(engine_error)?;
+        let compiler = match kind {
+            EngineKind::JavaScript => {
+                let mut compiler = loaded.instantiate(snapshot_options()).map_err(engine_error)?;
+                compiler.init().map_err(engine_error)?;
+                Some(compiler)
+            }
+            EngineKind::Python => None,
+        };
+        let code_hash = artifact_builder::code_hash(kind.wasm())?;
+        Ok(LoadedEngine { loaded, code_hash, compiler })
+    }
+}
+
+/// What the engine is given to load, once the frontend accepted the source.
+struct Prepared {
+    facts: HandlerFacts,
+    handler: String,
+    warnings: Vec<Diagnostic>,
+    /// Bytecode (JavaScript) or the source with its bundled modules (Python).
+    code: Vec<u8>,
 }
 
 impl Converter {
-    /// Prepares the engine (compiled by `runtime`, from its cache when possible).
+    /// Prepares the JavaScript engine; the Python engine is prepared when the first Python
+    /// function comes.
     pub fn new(runtime: &Runtime) -> Result<Self, ConvertError> {
-        let engine = runtime.load_bytes(JAVASCRIPT_ENGINE.to_vec()).map_err(engine_error)?;
-        let mut compiler = engine.instantiate(snapshot_options()).map_err(engine_error)?;
-        compiler.init().map_err(engine_error)?;
-        let code_hash = artifact_builder::code_hash(JAVASCRIPT_ENGINE)?;
-        Ok(Converter { engine, compiler, code_hash })
+        let javascript = Some(LoadedEngine::new(runtime, EngineKind::JavaScript)?);
+        Ok(Converter { runtime: runtime.clone(), javascript, python: None })
+    }
+
+    fn engine(&mut self, kind: EngineKind) -> Result<&mut LoadedEngine, ConvertError> {
+        let slot = match kind {
+            EngineKind::JavaScript => &mut self.javascript,
+            EngineKind::Python => &mut self.python,
+        };
+        match slot {
+            Some(engine) => Ok(engine),
+            None => Ok(slot.insert(LoadedEngine::new(&self.runtime, kind)?)),
+        }
     }
 
     /// Converts one function. Problems in the user's code come back as
@@ -119,23 +197,33 @@ impl Converter {
         let text = std::fs::read(&function.path)
             .map_err(|source| ConvertError::Read { path: function.path.clone(), source })?;
         let file = SourceFile { name: function.display_path(), text: String::from_utf8_lossy(&text).into_owned() };
-        let analysis = javascript::analyze(&file, &javascript::Options { handler: options.handler.clone() });
-        let convertible = if analysis.has_errors() { None } else { analysis.facts.zip(analysis.lowered) };
-        let handler = convertible.as_ref().and_then(|(facts, _)| facts.handler.as_ref()).map(|h| h.name.clone());
-        let (Some((facts, lowered)), Some(handler)) = (convertible, handler) else {
-            return Err(ConvertError::Diagnostics { file, diagnostics: analysis.diagnostics });
-        };
-        let warnings = analysis.diagnostics;
+        let kind = function.engine();
         let filename = function.engine_filename();
-
-        let bytecode = match self.compiler.compile(&filename, &lowered) {
-            Ok(bytecode) => bytecode,
-            Err(RuntimeError::Guest(error)) => {
-                return Err(guest_diagnostic(file, warnings, codes::ENGINE_REJECTED_SCRIPT, "the engine rejected the script", &error))
+        let analysis_options = Options { handler: options.handler.clone() };
+        let prepared = match kind {
+            EngineKind::JavaScript => {
+                let analysis = javascript::analyze(&file, &analysis_options);
+                let (facts, handler, warnings, lowered) = accept(analysis, &file)?;
+                let compiler = self.engine(kind)?.compiler.as_mut().expect("the JavaScript engine keeps a compiler");
+                let code = match compiler.compile(&filename, &lowered) {
+                    Ok(bytecode) => bytecode,
+                    Err(RuntimeError::Guest(error)) => {
+                        return Err(guest_diagnostic(file, warnings, codes::ENGINE_REJECTED_SCRIPT, "the engine rejected the script", &error, kind))
+                    }
+                    Err(other) => return Err(engine_error(other)),
+                };
+                Prepared { facts, handler, warnings, code }
             }
-            Err(other) => return Err(engine_error(other)),
+            EngineKind::Python => {
+                let analysis = python::analyze(&file, &analysis_options);
+                let (facts, handler, warnings, source) = accept(analysis, &file)?;
+                let code = python_bundle::payload(&function.path, &source, &facts)?;
+                Prepared { facts, handler, warnings, code }
+            }
         };
+        let Prepared { facts, handler, warnings, code } = prepared;
 
+        let engine = self.engine(kind)?;
         let attached = if options.event_types.is_empty() { &facts.event_types } else { &options.event_types };
         let event_types = attached.iter().map(|t| t.as_str().to_string()).collect();
         let metadata = Metadata {
@@ -147,21 +235,21 @@ impl Converter {
             event_types,
             builtins: facts.builtins.clone(),
             source_hash: artifact::sha256_hex(&text),
-            engine: JAVASCRIPT_ENGINE_NAME.to_string(),
+            engine: kind.name().to_string(),
             edgeport_version: env!("CARGO_PKG_VERSION").to_string(),
-            code_hash: self.code_hash.clone(),
+            code_hash: engine.code_hash.clone(),
             preinitialized: !options.no_snapshot,
         };
 
         // Loading runs the module's top-level code, so its errors surface now, at convert time,
         // with or without a snapshot.
-        let mut instance = self.engine.instantiate(snapshot_options()).map_err(engine_error)?;
+        let mut instance = engine.loaded.instantiate(snapshot_options()).map_err(engine_error)?;
         instance.init().map_err(engine_error)?;
         instance.set_budget(options.init_timeout).map_err(engine_error)?;
-        match instance.load(&handler, &filename, &metadata.builtins, &bytecode) {
+        match instance.load(&handler, &filename, &metadata.builtins, &code) {
             Ok(()) => {}
             Err(RuntimeError::Guest(error)) => {
-                return Err(guest_diagnostic(file, warnings, codes::TOP_LEVEL_FAILED, "the module's top-level code failed", &error))
+                return Err(guest_diagnostic(file, warnings, codes::TOP_LEVEL_FAILED, "the module's top-level code failed", &error, kind))
             }
             Err(other) => return Err(engine_error(other)),
         }
@@ -170,8 +258,19 @@ impl Converter {
             Some(snapshot) => artifact_builder::Image::Snapshot(snapshot),
             None => artifact_builder::Image::Engine,
         };
-        let wasm = artifact_builder::build(JAVASCRIPT_ENGINE, image, &bytecode, &metadata)?;
+        let wasm = artifact_builder::build(kind.wasm(), image, &code, &metadata)?;
         Ok(Converted { wasm, metadata, facts, file, warnings, elapsed: started.elapsed() })
+    }
+}
+
+/// The facts, handler name, warnings and engine text of an analysis without errors; its
+/// diagnostics otherwise.
+fn accept(analysis: Analysis, file: &SourceFile) -> Result<(HandlerFacts, String, Vec<Diagnostic>, String), ConvertError> {
+    let convertible = if analysis.has_errors() { None } else { analysis.facts.zip(analysis.lowered) };
+    let handler = convertible.as_ref().and_then(|(facts, _)| facts.handler.as_ref()).map(|h| h.name.clone());
+    match (convertible, handler) {
+        (Some((facts, text)), Some(handler)) => Ok((facts, handler, analysis.diagnostics, text)),
+        _ => Err(ConvertError::Diagnostics { file: file.clone(), diagnostics: analysis.diagnostics }),
     }
 }
 
@@ -193,11 +292,12 @@ fn guest_diagnostic(
     code: &'static str,
     summary: &str,
     error: &edgeport_runtime::GuestError,
+    engine: EngineKind,
 ) -> ConvertError {
     let span = error
         .trace
         .iter()
-        .find_map(|line| location_in_trace(line, &file))
+        .find_map(|line| location_in_trace(line, &file, engine))
         .unwrap_or(0..0);
     diagnostics.push(Diagnostic {
         code,
@@ -210,13 +310,13 @@ fn guest_diagnostic(
 }
 
 /// Finds `name:line:column` of `file` in one trace line and converts it to a byte span.
-fn location_in_trace(line: &str, file: &SourceFile) -> Option<std::ops::Range<usize>> {
+fn location_in_trace(line: &str, file: &SourceFile, engine: EngineKind) -> Option<std::ops::Range<usize>> {
     let base = file.name.rsplit('/').next().unwrap_or(&file.name);
     let at = line.find(&format!("{base}:"))?;
     let mut numbers = line[at + base.len() + 1..].split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
     let line_number: usize = numbers.next()?.parse().ok()?;
     let mut column: usize = numbers.next().and_then(|c| c.parse().ok()).unwrap_or(1);
-    if line_number == 1 {
+    if line_number == 1 && engine == EngineKind::JavaScript {
         // The engine's CommonJS wrapper precedes the first line of the source.
         column = column.saturating_sub(COMMONJS_WRAPPER_PREFIX_LEN);
     }
@@ -233,8 +333,11 @@ mod tests {
     #[test]
     fn trace_locations_become_spans() {
         let file = SourceFile { name: "corpus/x/index.js".into(), text: "a\nbcd\nef\n".into() };
-        assert_eq!(location_in_trace("at handler (index.js:2:3)", &file), Some(4..4));
-        assert_eq!(location_in_trace("at index.js:1:63", &file), Some(1..1));
-        assert_eq!(location_in_trace("at <anonymous> (other.js:2:3)", &file), None);
+        let js = EngineKind::JavaScript;
+        assert_eq!(location_in_trace("at handler (index.js:2:3)", &file, js), Some(4..4));
+        assert_eq!(location_in_trace("at index.js:1:63", &file, js), Some(1..1));
+        assert_eq!(location_in_trace("at <anonymous> (other.js:2:3)", &file, js), None);
+        let file = SourceFile { name: "corpus/x/lambda_function.py".into(), text: "ab\ncd\n".into() };
+        assert_eq!(location_in_trace("lambda_function.py:1:2 in <module>", &file, EngineKind::Python), Some(1..1));
     }
 }

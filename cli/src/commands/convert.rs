@@ -37,7 +37,7 @@ fn parse_event_type(text: &str) -> Result<EventType, String> {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let functions = discover::discover(&args.path)?;
     let runtime = super::runtime();
-    let mut converter = Converter::new(&runtime).context("preparing the JavaScript engine")?;
+    let mut converter = Converter::new(&runtime).context("preparing the engines")?;
     let options = ConvertOptions {
         handler: args.handler,
         event_types: args.event_types,
