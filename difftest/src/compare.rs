@@ -21,10 +21,12 @@ pub fn observe(event_type: EventType, event: &Value, outcome: &Outcome) -> Obser
 }
 
 /// The verdict on one event, with the evidence when the two sides differ.
+/// `reference_name` labels the original's side of the diff (`node`, `python3`).
 pub fn compare(
     event: &Value,
     reference: Observed,
     converted: Observed,
+    reference_name: &str,
 ) -> (Verdict, Option<Box<Difference>>) {
     if reference == converted {
         return (Verdict::Identical, None);
@@ -37,7 +39,7 @@ pub fn compare(
     let diff = json_diff(
         &side_json(&reference),
         &side_json(&converted),
-        "node",
+        reference_name,
         "edgeport",
     );
     let difference = Difference {
@@ -112,7 +114,7 @@ mod tests {
             trace.push("at y".into());
         }
         let b = observe(EventType::ViewerRequest, &event(), &b_outcome);
-        assert_eq!(compare(&event(), a, b).0, Verdict::Identical);
+        assert_eq!(compare(&event(), a, b, "node").0, Verdict::Identical);
     }
 
     #[test]
@@ -127,7 +129,7 @@ mod tests {
             &event(),
             &error("cannot read property '0' of undefined"),
         );
-        let (verdict, difference) = compare(&event(), a, b);
+        let (verdict, difference) = compare(&event(), a, b, "node");
         assert_eq!(verdict, Verdict::RawDifferent);
         let diff = difference.expect("evidence").diff;
         assert!(
@@ -147,7 +149,7 @@ mod tests {
         };
         let a = observe(EventType::ViewerRequest, &event(), &response("DENY"));
         let b = observe(EventType::ViewerRequest, &event(), &response("SAMEORIGIN"));
-        let (verdict, difference) = compare(&event(), a, b);
+        let (verdict, difference) = compare(&event(), a, b, "node");
         assert_eq!(verdict, Verdict::Different);
         let diff = difference.expect("evidence").diff;
         assert!(diff.starts_with("--- node\n+++ edgeport\n"), "{diff}");

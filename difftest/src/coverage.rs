@@ -1,19 +1,32 @@
-//! Branch and line coverage of an original handler, from the V8 block counters its reference
-//! worker recorded.
+//! Branch and line coverage of an original handler, from the counters its reference worker
+//! recorded: V8's block counters for JavaScript, the steps between CPython's instructions for
+//! Python.
 //!
 //! Branches are found statically in the text that ran (the frontend's branch map: `if`, `?:`,
-//! `&&`/`||`/`??`, `switch` cases). An arm's count is the count of the innermost V8 range
-//! holding its first character — V8 nests ranges and a nested range overrides its parent — and
-//! an arm without code of its own (an `if` without `else`) is the branch's count minus its
-//! other arms'. Each load of the module is a script of its own, so counts are summed over every
-//! script of the same file. TypeScript runs as tsc's output: its branches are found in that
-//! output and its lines mapped back through the source map.
+//! `&&`/`||`/`??`, `switch` cases; Python's `if`/`elif`/`else`, conditional expressions,
+//! `and`/`or`, `match` cases, loops with `else`, `except` handlers).
+//!
+//! JavaScript: an arm's count is the count of the innermost V8 range holding its first
+//! character — V8 nests ranges and a nested range overrides its parent — and an arm without
+//! code of its own (an `if` without `else`) is the branch's count minus its other arms'. Each
+//! load of the module is a script of its own, so counts are summed over every script of the
+//! same file. TypeScript runs as tsc's output: its branches are found in that output and its
+//! lines mapped back through the source map.
+//!
+//! Python: an arm's count is the number of steps into its code from outside it (an instruction is
+//! inside a range when its whole source position is: the jump of `a if t else b` spans the
+//! whole expression, so it is in no arm); an implicit arm's, the steps from outside the
+//! construct to an instruction of it starting in its head (its start up to its first arm),
+//! minus the other arms' (see `edgeport_frontends::python::branches`). A statement ran as often
+//! as steps landed on an instruction starting between its start and the next statement's.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use edgeport_frontends::javascript::branches::{branch_map, Arm, BranchMap};
+use edgeport_frontends::branches::{Arm, Branch, BranchMap};
+use edgeport_frontends::{javascript, python};
 
-use crate::reference::ScriptCoverage;
+use crate::reference::{ReferenceLanguage, ScriptCoverage};
 use crate::report::Share;
 
 /// Counts for one handler file, accumulated over any number of coverage takes.
@@ -29,6 +42,7 @@ pub struct CoverageTally {
 
 #[derive(Debug)]
 struct RanText {
+    language: ReferenceLanguage,
     map: BranchMap,
     utf16: Utf16Offsets,
     /// 1-based line of every byte offset's line start, as offsets.
@@ -60,29 +74,21 @@ impl CoverageTally {
                 self.ran = Some(ran);
             }
             let Some(ran) = &self.ran else { continue };
-            let ranges = Ranges::new(&script.ranges);
-            let count_at = |offset: usize| ranges.count_at(ran.utf16.at(offset));
-            let mut slot = 0;
-            for branch in &ran.map.branches {
-                let whole = count_at(branch.start);
-                let code: u64 = branch
-                    .arms
-                    .iter()
-                    .map(|arm| match arm {
-                        Arm::Code { start } => count_at(*start),
-                        Arm::Implicit => 0,
-                    })
-                    .sum();
-                for arm in &branch.arms {
-                    self.arm_counts[slot] += match arm {
-                        Arm::Code { start } => count_at(*start),
-                        Arm::Implicit => whole.saturating_sub(code),
-                    };
-                    slot += 1;
-                }
+            let counter = match ran.language {
+                ReferenceLanguage::Node => Counter::Blocks(Ranges::new(&script.ranges), &ran.utf16),
+                ReferenceLanguage::Python => Counter::Steps(&script.steps),
+            };
+            let arm_counts = ran
+                .map
+                .branches
+                .iter()
+                .flat_map(|branch| counter.arms(branch));
+            for (total, count) in self.arm_counts.iter_mut().zip(arm_counts) {
+                *total += count;
             }
-            for (total, &offset) in self.statement_counts.iter_mut().zip(&ran.map.statements) {
-                *total += count_at(offset);
+            let statements = &ran.map.statements;
+            for (index, total) in self.statement_counts.iter_mut().enumerate() {
+                *total += counter.statement(statements, index);
             }
         }
     }
@@ -90,6 +96,22 @@ impl CoverageTally {
     /// Whether any script of the file has been seen.
     pub fn has_data(&self) -> bool {
         self.ran.is_some()
+    }
+
+    /// Every branch point's line and its arms' counts so far, in source order.
+    pub fn branch_counts(&self) -> Vec<(u32, Vec<u64>)> {
+        let Some(ran) = &self.ran else {
+            return Vec::new();
+        };
+        let mut counts = self.arm_counts.iter().copied();
+        ran.map
+            .branches
+            .iter()
+            .map(|branch| {
+                let arms = counts.by_ref().take(branch.arms.len()).collect();
+                (ran.original_line(branch.start).unwrap_or(branch.line), arms)
+            })
+            .collect()
     }
 
     /// Branch arms taken at least once, out of all arms.
@@ -154,17 +176,29 @@ impl RanText {
             Some(source) => source.clone(),
             None => std::fs::read_to_string(&script.path).ok()?,
         };
-        // node drops a byte-order mark before compiling.
-        let text = text
-            .strip_prefix('\u{feff}')
-            .map(str::to_string)
-            .unwrap_or(text);
-        let map = branch_map(&text)?;
+        let language = ReferenceLanguage::of_file(&script.path);
+        let (text, map) = match language {
+            ReferenceLanguage::Node => {
+                // node drops a byte-order mark before compiling.
+                let text = text
+                    .strip_prefix('\u{feff}')
+                    .map(str::to_string)
+                    .unwrap_or(text);
+                let map = javascript::branches::branch_map(&text)?;
+                (text, map)
+            }
+            // CPython's offsets, like the Python branch map's, count the mark.
+            ReferenceLanguage::Python => {
+                let map = python::branches::branch_map(&text)?;
+                (text, map)
+            }
+        };
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         let original_lines = script.mappings.as_deref().map(original_lines);
         Some(RanText {
+            language,
             map,
             utf16: Utf16Offsets::new(&text),
             line_starts,
@@ -180,6 +214,97 @@ impl RanText {
             Some(lines) => lines.get(line - 1).copied().flatten(),
         }
     }
+}
+
+/// One of CPython's steps: from an instruction (none for a frame's first) to the next, by
+/// their source positions, and how often.
+type Step = (Option<[u64; 2]>, [u64; 2], u64);
+
+/// What one script's counters say, per language.
+enum Counter<'a> {
+    /// V8's block ranges, and the text's UTF-16 offsets they are in.
+    Blocks(Ranges<'a>, &'a Utf16Offsets),
+    /// CPython's steps between instructions, as byte ranges.
+    Steps(&'a [Step]),
+}
+
+impl Counter<'_> {
+    /// The count of each arm of `branch`.
+    fn arms(&self, branch: &Branch) -> Vec<u64> {
+        let (code, whole): (Vec<Option<u64>>, u64) = match self {
+            Counter::Blocks(ranges, utf16) => {
+                let count_at = |offset: usize| ranges.count_at(utf16.at(offset));
+                let code = branch.arms.iter().map(|arm| match *arm {
+                    Arm::Code { start } | Arm::Span { start, .. } => Some(count_at(start)),
+                    Arm::Implicit => None,
+                });
+                (code.collect(), count_at(branch.start))
+            }
+            Counter::Steps(steps) => {
+                let spans: Vec<Range<usize>> = branch
+                    .arms
+                    .iter()
+                    .filter_map(|arm| match *arm {
+                        Arm::Code { start } => Some(start..start + 1),
+                        Arm::Span { start, end } => Some(start..end),
+                        Arm::Implicit => None,
+                    })
+                    .collect();
+                let code = branch.arms.iter().scan(spans.iter(), |spans, arm| {
+                    Some(match arm {
+                        Arm::Implicit => None,
+                        _ => spans.next().map(|span| entries(steps, span, span)),
+                    })
+                });
+                // Control comes into the construct through its head, once each time it runs.
+                let head_end = spans
+                    .iter()
+                    .map(|span| span.start)
+                    .min()
+                    .unwrap_or(branch.start);
+                let end = spans.iter().map(|span| span.end).max().unwrap_or(head_end);
+                let whole = entries(steps, &(branch.start..end), &(branch.start..head_end));
+                (code.collect(), whole)
+            }
+        };
+        let taken: u64 = code.iter().flatten().sum();
+        code.into_iter()
+            .map(|count| count.unwrap_or_else(|| whole.saturating_sub(taken)))
+            .collect()
+    }
+
+    /// How often the statement `statements[index]` ran.
+    fn statement(&self, statements: &[usize], index: usize) -> u64 {
+        let start = statements[index];
+        match self {
+            Counter::Blocks(ranges, utf16) => ranges.count_at(utf16.at(start)),
+            Counter::Steps(steps) => {
+                let end = statements
+                    .get(index + 1)
+                    .map_or(u64::MAX, |&end| end as u64);
+                steps
+                    .iter()
+                    .filter(|(_, to, _)| (start as u64..end).contains(&to[0]))
+                    .map(|(_, _, count)| count)
+                    .sum()
+            }
+        }
+    }
+}
+
+/// The steps from outside `range` to an instruction inside it (its whole source position)
+/// that starts in `starting`; a frame's first step comes from outside everything.
+fn entries(steps: &[Step], range: &Range<usize>, starting: &Range<usize>) -> u64 {
+    let inside = |[start, end]: [u64; 2]| range.start as u64 <= start && end <= range.end as u64;
+    steps
+        .iter()
+        .filter(|(from, to, _)| {
+            inside(*to)
+                && (starting.start as u64..starting.end as u64).contains(&to[0])
+                && !from.is_some_and(inside)
+        })
+        .map(|(_, _, count)| count)
+        .sum()
 }
 
 /// V8's ranges of one script, for "innermost range holding this offset" lookups.
@@ -320,6 +445,7 @@ mod tests {
                 [f_start, f_end, 1],
                 [at("\n  return 2"), f_end - 1, 0],
             ],
+            steps: Vec::new(),
             source: Some(source.to_string()),
             mappings: None,
         };

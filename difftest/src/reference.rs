@@ -1,9 +1,12 @@
 //! Reference executors: the *original* handler on the real interpreter, in a long-lived worker
-//! process that speaks JSON lines (`reference/node/worker.js` describes the protocol).
+//! process that speaks JSON lines (`reference/node/worker.js` describes the protocol;
+//! `reference/python/worker.py` speaks it too).
 //!
 //! The worker scripts are compiled into this crate and written once to a content-addressed
-//! directory, so an installed `edgeport` needs nothing but `node` on the PATH. Python handlers
-//! will get a `worker.py` speaking the same protocol; only [`ReferenceLanguage`] grows.
+//! directory, so an installed `edgeport` needs nothing but `node` (for JavaScript and TypeScript)
+//! and `python3` (for Python) on the PATH. A [`ReferenceWorker`] runs each handler on the
+//! interpreter its file's extension names, starting that interpreter's worker when it first
+//! needs it.
 //!
 //! Invariant: a handler can never hang or kill the caller. The worker enforces the task
 //! timeout itself; a handler that blocks the event loop past it (a busy loop) is killed from
@@ -12,7 +15,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,7 +24,7 @@ use edgeport_runtime::Outcome;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// The files of the node worker, written side by side.
+/// The files of the node worker, written side by side; the entry script first.
 const NODE_WORKER_FILES: &[(&str, &str)] = &[
     ("worker.js", include_str!("../reference/node/worker.js")),
     ("ric.js", include_str!("../reference/node/ric.js")),
@@ -29,6 +32,14 @@ const NODE_WORKER_FILES: &[(&str, &str)] = &[
         "determinism.js",
         include_str!("../reference/node/determinism.js"),
     ),
+];
+
+/// The files of the Python worker, written side by side; the entry script first. `prelude.py`
+/// is the Python engine's own shim (a symlink in the source tree).
+const PYTHON_WORKER_FILES: &[(&str, &str)] = &[
+    ("worker.py", include_str!("../reference/python/worker.py")),
+    ("ric.py", include_str!("../reference/python/ric.py")),
+    ("prelude.py", include_str!("../reference/python/prelude.py")),
 ];
 
 /// How long past its own deadline a worker may take before it is considered stuck.
@@ -45,14 +56,92 @@ const STDERR_TAIL: usize = 4096;
 pub enum ReferenceLanguage {
     /// JavaScript and TypeScript, on node (`$EDGEPORT_NODE`, else `node` on the PATH).
     Node,
+    /// Python, on CPython 3.11 or later (`$EDGEPORT_PYTHON`, else `python3` on the PATH).
+    Python,
+}
+
+impl ReferenceLanguage {
+    /// The interpreter for the handler `file`: Python for `.py`, node for anything else.
+    pub fn of_file(file: &Path) -> Self {
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("py") => ReferenceLanguage::Python,
+            _ => ReferenceLanguage::Node,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ReferenceLanguage::Node => "node",
+            ReferenceLanguage::Python => "python",
+        }
+    }
+
+    /// The interpreter's name, as reports show it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ReferenceLanguage::Node => "node",
+            ReferenceLanguage::Python => "python3",
+        }
+    }
+
+    fn files(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            ReferenceLanguage::Node => NODE_WORKER_FILES,
+            ReferenceLanguage::Python => PYTHON_WORKER_FILES,
+        }
+    }
+
+    fn program(self) -> String {
+        let (variable, default) = match self {
+            ReferenceLanguage::Node => ("EDGEPORT_NODE", "node"),
+            ReferenceLanguage::Python => ("EDGEPORT_PYTHON", "python3"),
+        };
+        std::env::var(variable).unwrap_or_else(|_| default.to_string())
+    }
+
+    /// What to do when the interpreter cannot be started.
+    fn install_hint(self) -> &'static str {
+        match self {
+            ReferenceLanguage::Node => "install Node.js 20 or later, or point EDGEPORT_NODE at it",
+            ReferenceLanguage::Python => {
+                "install Python 3.11 or later, or point EDGEPORT_PYTHON at it"
+            }
+        }
+    }
+
+    /// The command that starts the worker `script`.
+    fn command(self, script: &Path, coverage: bool) -> Command {
+        let mut command = Command::new(self.program());
+        // Lambda's zone and locale, and nothing of this machine's environment.
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TZ", "UTC")
+            .env("LANG", "en_US.UTF-8");
+        if self == ReferenceLanguage::Python {
+            // No bytecode written next to handlers, no user site-packages, unbuffered output,
+            // and string hashing (so set iteration order) pinned as in the engine.
+            command
+                .args(["-B", "-s", "-u"])
+                .env("PYTHONHASHSEED", "0")
+                .env("PYTHONIOENCODING", "utf-8");
+        }
+        command.arg(script);
+        if coverage {
+            command.arg("--coverage");
+        }
+        command
+    }
 }
 
 /// Why the reference side could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ReferenceError {
     /// The interpreter could not be started.
-    #[error("cannot start {program} (install Node.js 20 or later, or point EDGEPORT_NODE at it)")]
+    #[error("cannot start {program} ({})", language.install_hint())]
     Spawn {
+        /// The interpreter it was.
+        language: ReferenceLanguage,
         /// The program.
         program: String,
         /// The I/O error.
@@ -76,11 +165,11 @@ pub enum ReferenceError {
 pub struct ReferenceInvocation<'a> {
     /// The handler file.
     pub file: &'a Path,
-    /// The export to call (`handler`, or a dotted path).
+    /// The export to call (`handler`, or a dotted path; `lambda_handler` in Python).
     pub export: &'a str,
     /// The event.
     pub event: &'a Value,
-    /// The `Math.random` seed.
+    /// The `Math.random` seed (Python: `random.seed`).
     pub seed: u32,
     /// The frozen clock, in Unix milliseconds.
     pub now_ms: u64,
@@ -101,13 +190,20 @@ pub struct ReferenceRun {
     pub logs: String,
 }
 
-/// V8 block coverage of one script since the previous [`ReferenceWorker::take_coverage`].
+/// Coverage of one script since the previous [`ReferenceWorker::take_coverage`]: V8 block
+/// counters for node, the steps between instructions for Python.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ScriptCoverage {
     /// The script's file.
     pub path: PathBuf,
-    /// `[start, end, count]`, offsets in UTF-16 code units of the text that ran.
+    /// node: `[start, end, count]`, offsets in UTF-16 code units of the text that ran.
+    #[serde(default)]
     pub ranges: Vec<[u64; 3]>,
+    /// Python: `(from, to, count)`, `count` times a frame went from the instruction whose source
+    /// position is the byte range `from` of the file to the one at `to` (`from` is `None` for
+    /// the first instruction a frame ran).
+    #[serde(default)]
+    pub steps: Vec<(Option<[u64; 2]>, [u64; 2], u64)>,
     /// The text that ran, when it is not the file itself (compiled TypeScript).
     #[serde(default)]
     pub source: Option<String>,
@@ -119,18 +215,28 @@ pub struct ScriptCoverage {
 /// Options for starting workers.
 #[derive(Debug, Clone, Default)]
 pub struct WorkerOptions {
-    /// Record V8 block coverage (slightly slower).
+    /// Record coverage (V8 block coverage, slightly slower; Python's instruction tracing,
+    /// several times slower).
     pub coverage: bool,
     /// Where to install the worker scripts; the system temp directory when `None`.
     pub install_dir: Option<PathBuf>,
 }
 
-/// A running worker.
+/// A running worker: one interpreter process per language it has met, started when first
+/// needed.
 pub struct ReferenceWorker {
     options: WorkerOptions,
+    processes: Vec<LanguageProcess>,
+    /// Index into `processes` of the one that ran the last invocation.
+    current: usize,
+    next_id: u64,
+}
+
+/// The worker process of one language.
+struct LanguageProcess {
+    language: ReferenceLanguage,
     script: PathBuf,
     process: WorkerProcess,
-    next_id: u64,
 }
 
 struct WorkerProcess {
@@ -138,6 +244,8 @@ struct WorkerProcess {
     stdin: ChildStdin,
     lines: Receiver<std::io::Result<String>>,
     stderr: Arc<Mutex<String>>,
+    /// How the process ended, once it has.
+    exit_status: Option<ExitStatus>,
 }
 
 impl Drop for WorkerProcess {
@@ -148,26 +256,41 @@ impl Drop for WorkerProcess {
 }
 
 impl ReferenceWorker {
-    /// Starts a worker for `language`.
+    /// Starts a worker, with `language`'s interpreter running at once (so a missing interpreter
+    /// is found before any handler runs); other languages start when a handler needs them.
     pub fn spawn(
         language: ReferenceLanguage,
         options: WorkerOptions,
     ) -> Result<Self, ReferenceError> {
-        let ReferenceLanguage::Node = language;
-        let script = install(options.install_dir.as_deref())?;
-        let process = WorkerProcess::start(&script, options.coverage)?;
-        Ok(ReferenceWorker {
+        let mut worker = ReferenceWorker {
             options,
+            processes: Vec::new(),
+            current: 0,
+            next_id: 1,
+        };
+        worker.current = worker.process_for(language)?;
+        Ok(worker)
+    }
+
+    /// The index of `language`'s process, started if it was not.
+    fn process_for(&mut self, language: ReferenceLanguage) -> Result<usize, ReferenceError> {
+        if let Some(index) = self.processes.iter().position(|p| p.language == language) {
+            return Ok(index);
+        }
+        let script = install(language, self.options.install_dir.as_deref())?;
+        let process = WorkerProcess::start(language, &script, self.options.coverage)?;
+        self.processes.push(LanguageProcess {
+            language,
             script,
             process,
-            next_id: 1,
-        })
+        });
+        Ok(self.processes.len() - 1)
     }
 
     /// Runs the original handler on one event. A handler that outlives its timeout by more
     /// than a grace period is killed with its worker, and the outcome is a timeout; a worker
-    /// that dies (a handler calling `process.exit`) is restarted and the event reported as
-    /// Lambda reports an exited runtime.
+    /// that dies (a handler calling `process.exit` or `os._exit`) is restarted and the event
+    /// reported as Lambda reports an exited runtime.
     pub fn invoke(
         &mut self,
         invocation: &ReferenceInvocation<'_>,
@@ -182,6 +305,10 @@ impl ReferenceWorker {
         invocation: &ReferenceInvocation<'_>,
         work: impl FnOnce() -> T,
     ) -> (Result<ReferenceRun, ReferenceError>, T) {
+        match self.process_for(ReferenceLanguage::of_file(invocation.file)) {
+            Ok(index) => self.current = index,
+            Err(error) => return (Err(error), work()),
+        }
         let request = json!({
             "op": "invoke",
             "file": invocation.file,
@@ -197,13 +324,13 @@ impl ReferenceWorker {
         let sent = self.send(request);
         let done = work();
         let answer = sent.and_then(|id| self.receive(id, wait));
-        (self.invocation_result(answer, invocation.timeout_ms), done)
+        (self.invocation_result(answer, invocation), done)
     }
 
     fn invocation_result(
         &mut self,
         answer: Result<Value, Failure>,
-        timeout_ms: u64,
+        invocation: &ReferenceInvocation<'_>,
     ) -> Result<ReferenceRun, ReferenceError> {
         match answer {
             Ok(mut answer) => {
@@ -214,18 +341,29 @@ impl ReferenceWorker {
             }
             Err(Failure::TimedOut) => {
                 self.restart()?;
-                let reason = format!("task timed out after {timeout_ms} ms");
+                let reason = format!("task timed out after {} ms", invocation.timeout_ms);
                 Ok(ReferenceRun {
                     outcome: Outcome::Timeout { reason },
                     logs: String::new(),
                 })
             }
             Err(Failure::Exited(stderr)) => {
+                let running = &self.processes[self.current];
+                let error_message = match running.language {
+                    ReferenceLanguage::Node => "Runtime exited without providing a reason".into(),
+                    // What Lambda reports when a Python runtime dies (prelude.py's words for
+                    // a SystemExit, with the real status).
+                    ReferenceLanguage::Python => format!(
+                        "RequestId: {} Error: Runtime exited with error: {}",
+                        invocation.request_id,
+                        exit_reason(running.process.exit_status)
+                    ),
+                };
                 self.restart()?;
                 Ok(ReferenceRun {
                     outcome: Outcome::Error {
                         error_type: "Runtime.ExitError".into(),
-                        error_message: "Runtime exited without providing a reason".into(),
+                        error_message,
                         trace: Vec::new(),
                     },
                     logs: stderr,
@@ -235,8 +373,9 @@ impl ReferenceWorker {
         }
     }
 
-    /// The coverage gathered since the last call, for scripts under `root`; counting starts
-    /// afresh. Empty when the worker does not record coverage, or was restarted meanwhile.
+    /// The coverage gathered since the last call, for scripts under `root`, from the worker
+    /// that ran the last invocation; counting starts afresh. Empty when the worker does not
+    /// record coverage, or was restarted meanwhile.
     pub fn take_coverage(&mut self, root: &Path) -> Result<Vec<ScriptCoverage>, ReferenceError> {
         if !self.options.coverage {
             return Ok(Vec::new());
@@ -255,8 +394,14 @@ impl ReferenceWorker {
     }
 
     fn restart(&mut self) -> Result<(), ReferenceError> {
-        self.process = WorkerProcess::start(&self.script, self.options.coverage)?;
+        let running = &mut self.processes[self.current];
+        running.process =
+            WorkerProcess::start(running.language, &running.script, self.options.coverage)?;
         Ok(())
+    }
+
+    fn process(&mut self) -> &mut WorkerProcess {
+        &mut self.processes[self.current].process
     }
 
     fn request(&mut self, request: Value, wait: Duration) -> Result<Value, Failure> {
@@ -270,21 +415,21 @@ impl ReferenceWorker {
         self.next_id += 1;
         request["id"] = json!(id);
         let line = format!("{request}\n");
-        if self
-            .process
+        let process = self.process();
+        if process
             .stdin
             .write_all(line.as_bytes())
-            .and_then(|()| self.process.stdin.flush())
+            .and_then(|()| process.stdin.flush())
             .is_err()
         {
-            return Err(Failure::Exited(self.process.stderr_tail()));
+            return Err(Failure::Exited(process.stderr_tail()));
         }
         Ok(id)
     }
 
     /// Waits for the answer to request `id`.
     fn receive(&mut self, id: u64, wait: Duration) -> Result<Value, Failure> {
-        let answer = self.process.read_line(wait)?;
+        let answer = self.process().read_line(wait)?;
         if let Some(fatal) = answer.get("fatal").and_then(Value::as_str) {
             return Err(Failure::Broken(ReferenceError::Protocol(fatal.to_string())));
         }
@@ -298,6 +443,15 @@ impl ReferenceWorker {
     }
 }
 
+/// Lambda's wording of how a runtime process ended: `exit status 3`, `signal: 9`.
+fn exit_reason(status: Option<ExitStatus>) -> String {
+    #[cfg(unix)]
+    if let Some(signal) = status.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)) {
+        return format!("signal: {signal}");
+    }
+    format!("exit status {}", status.and_then(|s| s.code()).unwrap_or(1))
+}
+
 /// Why a request got no answer.
 enum Failure {
     /// Nothing came back in time.
@@ -309,23 +463,19 @@ enum Failure {
 }
 
 impl WorkerProcess {
-    fn start(script: &Path, coverage: bool) -> Result<Self, ReferenceError> {
-        let program = std::env::var("EDGEPORT_NODE").unwrap_or_else(|_| "node".to_string());
-        let mut command = Command::new(&program);
-        command.arg(script);
-        if coverage {
-            command.arg("--coverage");
-        }
-        // Lambda's zone and locale, and nothing of this machine's environment.
+    fn start(
+        language: ReferenceLanguage,
+        script: &Path,
+        coverage: bool,
+    ) -> Result<Self, ReferenceError> {
+        let mut command = language.command(script, coverage);
         command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("TZ", "UTC")
-            .env("LANG", "en_US.UTF-8")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let program = language.program();
         let mut child = command.spawn().map_err(|source| ReferenceError::Spawn {
+            language,
             program: program.clone(),
             source,
         })?;
@@ -367,6 +517,7 @@ impl WorkerProcess {
             stdin,
             lines,
             stderr: tail,
+            exit_status: None,
         };
         match process.read_line(STARTUP_TIMEOUT) {
             Ok(ready) if ready["ready"] == json!(true) => Ok(process),
@@ -394,7 +545,7 @@ impl WorkerProcess {
             )))),
             Err(RecvTimeoutError::Timeout) => Err(Failure::TimedOut),
             Err(RecvTimeoutError::Disconnected) => {
-                let _ = self.child.wait();
+                self.exit_status = self.child.wait().ok();
                 // The stderr reader may still be draining the pipe.
                 std::thread::sleep(Duration::from_millis(20));
                 Err(Failure::Exited(self.stderr_tail()))
@@ -410,19 +561,21 @@ impl WorkerProcess {
     }
 }
 
-/// Writes the worker scripts to a directory named after their content (once; concurrent
-/// writers each build their own temporary copy and rename it into place) and returns the
-/// entry script.
-fn install(base: Option<&Path>) -> Result<PathBuf, ReferenceError> {
+/// Writes `language`'s worker scripts to a directory named after their content (once;
+/// concurrent writers each build their own temporary copy and rename it into place) and returns
+/// the entry script.
+fn install(language: ReferenceLanguage, base: Option<&Path>) -> Result<PathBuf, ReferenceError> {
     let base = base.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    let files = language.files();
     let mut digest = String::new();
-    for (name, text) in NODE_WORKER_FILES {
+    for (name, text) in files {
         digest.push_str(name);
         digest.push_str(text);
     }
     let hash = edgeport_runtime::artifact::sha256_hex(digest.as_bytes());
-    let dir = base.join(format!("edgeport-reference-node-{}", &hash[..16]));
-    let entry = dir.join(NODE_WORKER_FILES[0].0);
+    let name = format!("edgeport-reference-{}-{}", language.name(), &hash[..16]);
+    let dir = base.join(&name);
+    let entry = dir.join(files[0].0);
     if entry.is_file() {
         return Ok(entry);
     }
@@ -431,13 +584,9 @@ fn install(base: Option<&Path>) -> Result<PathBuf, ReferenceError> {
         move |source| ReferenceError::Install { path, source }
     };
     std::fs::create_dir_all(&base).map_err(error(&base))?;
-    let temp = base.join(format!(
-        ".edgeport-reference-node-{}.{}",
-        &hash[..16],
-        std::process::id()
-    ));
+    let temp = base.join(format!(".{name}.{}", std::process::id()));
     std::fs::create_dir_all(&temp).map_err(error(&temp))?;
-    for (name, text) in NODE_WORKER_FILES {
+    for (name, text) in files {
         std::fs::write(temp.join(name), text).map_err(error(&temp.join(name)))?;
     }
     if let Err(source) = std::fs::rename(&temp, &dir) {

@@ -125,9 +125,13 @@ pub fn run(
     progress: &(dyn Fn(&FunctionReport) + Sync),
 ) -> Result<Report, ReferenceError> {
     let jobs = options.jobs.clamp(1, functions.len().max(1));
-    // Workers start up front, so a missing node fails the run at once.
+    // Workers start up front with the first function's interpreter, so a missing one fails the
+    // run at once; each worker starts another language's interpreter when it meets one.
+    let language = functions
+        .first()
+        .map_or(ReferenceLanguage::Node, |f| ReferenceLanguage::of_file(&f.path));
     let workers = (0..jobs)
-        .map(|_| ReferenceWorker::spawn(ReferenceLanguage::Node, options.worker_options()))
+        .map(|_| ReferenceWorker::spawn(language, options.worker_options()))
         .collect::<Result<Vec<_>, _>>()?;
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(functions.len()));
@@ -391,7 +395,8 @@ impl<'a> FunctionTester<'a> {
 
         let reference = observe(event.event_type, &event.event, &reference.outcome);
         let converted = observe(event.event_type, &event.event, &converted);
-        let (verdict, mut difference) = compare(&event.event, reference, converted);
+        let reference_name = ReferenceLanguage::of_file(&function.path).display_name();
+        let (verdict, mut difference) = compare(&event.event, reference, converted, reference_name);
         if let Some(difference) = &mut difference {
             difference.logs = Logs::new(&reference_logs, &converted_logs);
         }

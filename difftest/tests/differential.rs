@@ -223,7 +223,8 @@ fn the_worker_reproduces_the_expected_outcomes_of_the_corpus() {
                     request_id: REQUEST_ID,
                 })
                 .expect("the worker answers");
-            assert_eq!(run.outcome, expected, "{}", entry.path().display());
+            // Expected outcomes hold no stack trace (harness.py and node's leave it out).
+            assert_eq!(run.outcome.normalized(), expected, "{}", entry.path().display());
             checked += 1;
         }
     }

@@ -370,7 +370,7 @@ mod tests {
 
     /// The handler file of a corpus case.
     fn handler_path(case: &str) -> PathBuf {
-        ["index.js", "index.mjs", "index.cjs", "index.ts"]
+        edgeport_converter::discover::HANDLER_FILES
             .iter()
             .map(|name| corpus().join(case).join(name))
             .find(|path| path.exists())
@@ -378,9 +378,13 @@ mod tests {
     }
 
     fn facts_of(name: &str, text: &str) -> HandlerFacts {
-        analyze(&SourceFile::new(name, text), &Options::default())
-            .facts
-            .expect("the handler parses")
+        let file = SourceFile::new(name, text);
+        let analysis = if name.ends_with(".py") {
+            edgeport_frontends::python::analyze(&file, &Options::default())
+        } else {
+            analyze(&file, &Options::default())
+        };
+        analysis.facts.expect("the handler parses")
     }
 
     fn corpus_facts(case: &str) -> HandlerFacts {

@@ -1,0 +1,1 @@
+../../../converter/engines/python/py/prelude.py
