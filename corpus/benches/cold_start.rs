@@ -1,5 +1,6 @@
 //! Benchmark: convert time, cold start, instantiation and warm invocation of every corpus
-//! function, with and without the pre-initialised snapshot, beside node running the original.
+//! function, with and without the pre-initialised snapshot, beside the original running on its
+//! own runtime (node, or python3 for Python handlers).
 //!
 //! `cargo bench -p edgeport-corpus --bench cold_start [-- CASE...]` prints one table. Times
 //! are medians unless marked p99. "cold" is artifact on disk -> first result in a process whose
@@ -18,8 +19,12 @@ use edgeport_corpus::{corpus_dir, reference_options, Case};
 use edgeport_runtime::{Runtime, RuntimeOptions};
 
 const COLD_RUNS: usize = 200;
+/// Cold runs stop early past this time (Python without a snapshot takes ~100 ms a start), but
+/// never before [`MIN_COLD_RUNS`].
+const COLD_TIME: Duration = Duration::from_secs(4);
+const MIN_COLD_RUNS: usize = 20;
 const WARM_RUNS: usize = 5000;
-const NODE_SPAWNS: usize = 10;
+const ORIGINAL_SPAWNS: usize = 10;
 
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
@@ -41,7 +46,7 @@ fn main() {
         ms(engine_compile), ms(process_load));
     println!(
         "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
-        "", "convert", "artifact", "cold", "cold", "cold", "cold", "inst.", "warm", "warm", "no-snap", "no-snap", "node", "node", "node"
+        "", "convert", "artifact", "cold", "cold", "cold", "cold", "inst.", "warm", "warm", "no-snap", "no-snap", "original", "original", "original"
     );
     println!(
         "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
@@ -53,7 +58,7 @@ fn main() {
         let plain = convert(&mut converter, case, true, &work);
         let with = measure(&runtime, case, &snapshot.1, event);
         let without = measure(&runtime, case, &plain.1, event);
-        let (spawn, node_warm, node_p99) = node(case, event);
+        let (spawn, original_warm, original_p99) = original(case, event);
         println!(
             "{:<22} {:>8.1} {:>8.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.1} {:>9.1} | {:>9.0} {:>9.1} | {:>9.1} {:>9.1} {:>9.1}",
             case.name,
@@ -69,8 +74,8 @@ fn main() {
             us(without.cold),
             us(without.warm),
             ms(spawn),
-            node_warm,
-            node_p99
+            original_warm,
+            original_p99
         );
     }
 }
@@ -101,7 +106,8 @@ fn measure(runtime: &Runtime, case: &Case, artifact: &Path, event: &Path) -> Mea
     let mut cold = Vec::with_capacity(COLD_RUNS);
     let mut instantiate = Vec::with_capacity(COLD_RUNS);
     let mut provisioned = Vec::with_capacity(COLD_RUNS);
-    for _ in 0..COLD_RUNS {
+    let measuring = Instant::now();
+    while cold.len() < COLD_RUNS && (cold.len() < MIN_COLD_RUNS || measuring.elapsed() < COLD_TIME) {
         let started = Instant::now();
         let function = runtime.load(artifact).expect("load");
         let before_instance = Instant::now();
@@ -150,29 +156,39 @@ struct Measured {
     warm_p99: Duration,
 }
 
-/// (process spawn to outcome, warm in-process median µs, p99 µs) for the original on node.
-fn node(case: &Case, event: &Path) -> (Duration, f64, f64) {
+/// (process spawn to outcome, warm in-process median µs, p99 µs) for the original on node or
+/// python3. A spawn is one process running the handler once, start to outcome.
+fn original(case: &Case, event: &Path) -> (Duration, f64, f64) {
     let reference = corpus_dir().join("reference");
-    let mut spawns = Vec::with_capacity(NODE_SPAWNS);
-    for _ in 0..NODE_SPAWNS {
-        let started = Instant::now();
-        let status = Command::new("node")
-            .arg(reference.join("harness.js"))
+    let python = case.function.language() == "python";
+    let command = || {
+        let mut command = if python {
+            let mut command = Command::new("python3");
+            command.arg(reference.join("bench.py"));
+            command
+        } else {
+            let mut command = Command::new("node");
+            command.arg(reference.join("bench.js"));
+            command
+        };
+        command
             .args(["--handler".as_ref(), case.function.path.as_os_str(), "--event".as_ref(), event.as_os_str()])
-            .args(["--export", &case.export])
+            .args(["--export", &case.export]);
+        command
+    };
+    let mut spawns = Vec::with_capacity(ORIGINAL_SPAWNS);
+    for _ in 0..ORIGINAL_SPAWNS {
+        let started = Instant::now();
+        let status = command()
+            .args(["--runs", "1"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()
-            .expect("node runs");
-        assert!(status.success(), "harness failed for {}", case.name);
+            .expect("the original's runtime runs");
+        assert!(status.success(), "the reference bench failed for {}", case.name);
         spawns.push(started.elapsed());
     }
-    let output = Command::new("node")
-        .arg(reference.join("bench.js"))
-        .args(["--handler".as_ref(), case.function.path.as_os_str(), "--event".as_ref(), event.as_os_str()])
-        .args(["--export", &case.export])
-        .output()
-        .expect("node runs");
+    let output = command().output().expect("the original's runtime runs");
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
     (
         median(&mut spawns),

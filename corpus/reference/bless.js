@@ -5,12 +5,13 @@
 //   node corpus/reference/bless.js [case...]
 //
 // A case is a directory under corpus/ holding a handler (index.js, index.mjs,
-// index.cjs or index.ts) and an events/ folder. For every events/NAME.json
-// this runs harness.js in a fresh node process — with the export name and seed
-// from the case's case.json — and writes the outcome, pretty-printed, to
-// expected/NAME.json. Expected files whose event is gone are removed. These
-// files are only ever written here: an expected outcome is what node did, not
-// what anyone thinks it should do.
+// index.cjs, index.ts, or for Python lambda_function.py or index.py) and an
+// events/ folder. For every events/NAME.json this runs the reference harness
+// in a fresh process — harness.js on node, harness.py on python3 — with the
+// export name and seed from the case's case.json, and writes the outcome,
+// pretty-printed, to expected/NAME.json. Expected files whose event is gone are
+// removed. These files are only ever written here: an expected outcome is what
+// the real interpreter did, not what anyone thinks it should do.
 //
 // Exit status: 0 when every case was blessed, 2 when a case is malformed or
 // the harness failed to produce an outcome.
@@ -20,8 +21,23 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const corpusDir = path.resolve(__dirname, '..');
-const harness = path.join(__dirname, '..', '..', 'difftest', 'reference', 'node', 'harness.js');
-const handlerNames = ['index.js', 'index.mjs', 'index.cjs', 'index.ts'];
+const reference = path.join(__dirname, '..', '..', 'difftest', 'reference');
+const handlerNames = ['index.js', 'index.mjs', 'index.cjs', 'index.ts', 'lambda_function.py', 'index.py'];
+
+// How to run the one-shot harness for a handler: the program, its leading
+// arguments, and the environment besides Lambda's locale and zone.
+function harnessFor(handler) {
+  if (handler.endsWith('.py')) {
+    return {
+      program: process.env.EDGEPORT_PYTHON || 'python3',
+      // No bytecode written into the corpus, no user site-packages, unbuffered.
+      args: ['-B', '-s', '-u', path.join(reference, 'python', 'harness.py')],
+      // String hashing (so set iteration order) pinned, as in the worker and the engine.
+      env: { PYTHONHASHSEED: '0', PYTHONIOENCODING: 'utf-8' },
+    };
+  }
+  return { program: process.execPath, args: [path.join(reference, 'node', 'harness.js')], env: {} };
+}
 
 function fail(message) {
   process.stderr.write(`bless: ${message}\n`);
@@ -57,21 +73,23 @@ function writeAtomically(file, text) {
 }
 
 function runHarness(handler, eventFile, config) {
-  const args = [harness, '--handler', handler, '--event', eventFile, '--seed', String(config.seed ?? 1)];
+  const harness = harnessFor(handler);
+  const args = [...harness.args, '--handler', handler, '--event', eventFile, '--seed', String(config.seed ?? 1)];
   if (config.export !== undefined) args.push('--export', config.export);
   // Lambda@Edge's limits: 5 s for viewer triggers, 30 s for origin triggers. edgeport's
   // conformance test gives the converted function the same deadline.
   const eventType = JSON.parse(fs.readFileSync(eventFile, 'utf8')).Records[0].cf.config.eventType;
   args.push('--timeout-ms', eventType.startsWith('origin') ? '30000' : '5000');
-  const child = spawnSync(process.execPath, args, {
+  const child = spawnSync(harness.program, args, {
     encoding: 'utf8',
     // Lambda's locale and zone; the harness pins the zone itself as well.
-    env: { PATH: process.env.PATH, TZ: 'UTC', LANG: 'en_US.UTF-8' },
+    env: { PATH: process.env.PATH, TZ: 'UTC', LANG: 'en_US.UTF-8', ...harness.env },
     timeout: 120000,
   });
   const lines = (child.stdout || '').trim().split('\n');
   if (child.status !== 0 || lines.length !== 1 || lines[0] === '') {
-    fail(`the harness produced no outcome for ${eventFile} (exit ${child.status}):\n${child.stderr}`);
+    const why = child.error ? child.error.message : `exit ${child.status}`;
+    fail(`the harness produced no outcome for ${eventFile} (${why}):\n${child.stderr}`);
   }
   return JSON.parse(lines[0]);
 }
