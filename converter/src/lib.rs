@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use edgeport_frontends::diagnostic::{codes, Diagnostic, Label, Severity};
-use edgeport_frontends::javascript::{self, Analysis, HandlerFacts, Options};
+use edgeport_frontends::javascript::{self, Analysis, HandlerFacts, Import, Options};
 use edgeport_frontends::python;
 use edgeport_frontends::SourceFile;
 use edgeport_runtime::artifact::{self, Metadata, FORMAT_VERSION};
@@ -216,9 +216,15 @@ impl Converter {
             }
             EngineKind::Python => {
                 let analysis = python::analyze(&file, &analysis_options);
-                let (facts, handler, warnings, source) = accept(analysis, &file)?;
-                let code = python_bundle::payload(&function.path, &source, &facts)?;
-                Prepared { facts, handler, warnings, code }
+                let (facts, handler, mut warnings, source) = accept(analysis, &file)?;
+                let python_bundle::Bundle { payload, missing } = python_bundle::bundle(&function.path, &source, &facts)?;
+                // A missing module the frontend already reported (boto3, requests) is not
+                // warned about twice.
+                let reported = |import: &&Import| warnings.iter().any(|d| d.labels.iter().any(|l| l.span == import.span));
+                let unbundled: Vec<Diagnostic> =
+                    missing.iter().filter(|import| !reported(import)).filter_map(|import| python::unbundled_import(import)).collect();
+                warnings.extend(unbundled);
+                Prepared { facts, handler, warnings, code: payload }
             }
         };
         let Prepared { facts, handler, warnings, code } = prepared;

@@ -4,8 +4,9 @@
 //! next to the handler and `import lib.rules` the package `lib/`. The converter follows the
 //! imports the frontend found — the handler's, then each bundled module's — and bundles every
 //! module file it reaches (a package whole, for its relative imports). Modules that are neither
-//! in the standard library nor next to the handler are left out: importing one fails at load,
-//! at conversion, as `Runtime.ImportModuleError` pointing at the import.
+//! in the standard library nor next to the handler are left out and warned about (the import may
+//! sit in a `try`); importing one fails at load, at conversion, as `Runtime.ImportModuleError`
+//! pointing at the import.
 //!
 //! The payload is what `edgeport_load` of the Python engine reads: the source, then for every
 //! bundled module NUL, its path relative to the handler's directory, NUL, its text.
@@ -13,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use edgeport_frontends::javascript::{HandlerFacts, Options};
+use edgeport_frontends::javascript::{HandlerFacts, Import, Options};
 use edgeport_frontends::{python, SourceFile};
 
 use crate::ConvertError;
@@ -21,9 +22,22 @@ use crate::ConvertError;
 /// Directories never bundled: they hold dependencies, caches or test data, not modules.
 const SKIPPED_DIRS: &[&str] = &["__pycache__", "node_modules", "events", "expected", "tests", "venv", ".venv"];
 
-/// The engine's load payload for the handler at `handler` with text `source`.
-pub(crate) fn payload(handler: &Path, source: &str, facts: &HandlerFacts) -> Result<Vec<u8>, ConvertError> {
+/// What the Python engine is given to load.
+pub(crate) struct Bundle<'a> {
+    /// The engine's load payload.
+    pub(crate) payload: Vec<u8>,
+    /// The handler's imports found neither in the standard library nor beside it.
+    pub(crate) missing: Vec<&'a Import>,
+}
+
+/// The bundle for the handler at `handler` with text `source`.
+pub(crate) fn bundle<'a>(handler: &Path, source: &str, facts: &'a HandlerFacts) -> Result<Bundle<'a>, ConvertError> {
     let dir = handler.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let missing = facts
+        .imports
+        .iter()
+        .filter(|import| local_name(import).is_some_and(|name| module_files(&dir, name).is_empty()))
+        .collect();
     let mut bundled = BTreeMap::new();
     let mut pending: Vec<String> = local_imports(facts);
     let mut seen = std::collections::BTreeSet::new();
@@ -53,18 +67,20 @@ pub(crate) fn payload(handler: &Path, source: &str, facts: &HandlerFacts) -> Res
         // Python source cannot hold NUL; one that does fails to compile either way.
         payload.extend(text.bytes().filter(|&byte| byte != 0));
     }
-    Ok(payload)
+    Ok(Bundle { payload, missing })
+}
+
+/// The top-level module an absolute import outside the standard library names.
+fn local_name(import: &Import) -> Option<&str> {
+    if import.builtin || import.specifier.starts_with('.') {
+        return None;
+    }
+    import.specifier.split('.').next().filter(|name| !name.is_empty())
 }
 
 /// The top-level names of the absolute imports outside the standard library.
 fn local_imports(facts: &HandlerFacts) -> Vec<String> {
-    facts
-        .imports
-        .iter()
-        .filter(|import| !import.builtin && !import.specifier.starts_with('.'))
-        .filter_map(|import| import.specifier.split('.').next().map(str::to_string))
-        .filter(|name| !name.is_empty())
-        .collect()
+    facts.imports.iter().filter_map(local_name).map(str::to_string).collect()
 }
 
 /// The files of module `name` in `dir`: `name.py`, or every `.py` file of package `name/`.
@@ -116,15 +132,18 @@ mod tests {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(path, text).expect("write");
         };
-        write("lambda_function.py", "import json\nimport helpers\n\ndef lambda_handler(event, context):\n    return helpers.f()\n");
         write("helpers.py", "from rules import R\n\ndef f():\n    return R\n");
         write("rules/__init__.py", "from .table import R\n");
         write("rules/table.py", "R = 1\n");
         write("unused.py", "X = 1\n");
+        write("lambda_function.py", "import json\nimport helpers\nimport jwt\n\ndef lambda_handler(event, context):\n    return helpers.f()\n");
         let handler = root.path().join("lambda_function.py");
         let source = std::fs::read_to_string(&handler).expect("read");
-        let payload = payload(&handler, &source, &facts_of(&handler)).expect("payload");
-        let parts: Vec<&[u8]> = payload.split(|&b| b == 0).collect();
+        let facts = facts_of(&handler);
+        let bundle = bundle(&handler, &source, &facts).expect("bundle");
+        let missing: Vec<&str> = bundle.missing.iter().map(|import| import.specifier.as_str()).collect();
+        assert_eq!(missing, ["jwt"]);
+        let parts: Vec<&[u8]> = bundle.payload.split(|&b| b == 0).collect();
         let names: Vec<String> = parts[1..].iter().step_by(2).map(|p| String::from_utf8_lossy(p).into_owned()).collect();
         assert_eq!(parts[0], source.as_bytes());
         assert_eq!(names, ["helpers.py", "rules/__init__.py", "rules/table.py"]);

@@ -206,7 +206,6 @@ fn fixtures_cover_the_python_codes() {
         codes::NATIVE_ADDON,
         codes::PROCESS_ENV,
         codes::AWS_SDK,
-        codes::THIRD_PARTY_PACKAGE,
         codes::THREADS_AND_SIGNALS,
         codes::ASYNC_PYTHON_HANDLER,
         codes::HANDLER_SIGNATURE,
@@ -298,4 +297,19 @@ fn syntax_error_points_at_the_token() {
         &file.text[start..]
     );
     assert_eq!(diagnostic.location(&file), Some((4, 15)));
+}
+
+/// `try: import ujson as json` / `except ImportError: import json` runs the fallback at the
+/// edge: what the edge lacks inside such a `try` is a warning, not an error.
+#[test]
+fn imports_guarded_by_except_import_error_are_warnings() {
+    let source = "try:\n    import ujson as json\nexcept ImportError:\n    import json\n\ntry:\n    import requests\nexcept ValueError:\n    pass\n\ndef lambda_handler(event, context):\n    return json.dumps(event)\n";
+    let analysis = analyze(&SourceFile::new("lambda_function.py", source), &Options::default());
+    let severities: Vec<(&str, bool)> = analysis
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.severity == edgeport_frontends::diagnostic::Severity::Error))
+        .collect();
+    // `except ValueError` does not catch a failed import: requests stays an error.
+    assert_eq!(severities, [(codes::NATIVE_ADDON, false), (codes::OUTBOUND_NETWORK, true)]);
 }

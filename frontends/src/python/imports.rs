@@ -5,13 +5,12 @@
 //! statement.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
-use rustpython_parser::ast::{Stmt, StmtImport, StmtImportFrom};
+use rustpython_parser::ast::{ExceptHandler, Expr, Stmt, StmtImport, StmtImportFrom};
 
 use super::stdlib::is_stdlib;
 use super::syntax::{span, walk_stmt, ImportBindings, Visit};
-use crate::diagnostic::{codes, Diagnostic};
+use crate::diagnostic::{codes, Diagnostic, Severity};
 use crate::facts::{Import, ImportKind};
 
 /// The AWS SDK for Python and the packages around it.
@@ -99,10 +98,10 @@ pub(crate) struct ModuleLoads {
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-/// Collects the imports of a module. `file_name` locates modules that sit beside the file.
-pub(crate) fn analyze(body: &[Stmt], file_name: &str) -> ModuleLoads {
+/// Collects the imports of a module.
+pub(crate) fn analyze(body: &[Stmt]) -> ModuleLoads {
     let mut collector = Collector {
-        directory: Path::new(file_name).parent(),
+        guarded: 0,
         loads: ModuleLoads {
             imports: Vec::new(),
             builtins: Vec::new(),
@@ -117,13 +116,15 @@ pub(crate) fn analyze(body: &[Stmt], file_name: &str) -> ModuleLoads {
     loads
 }
 
-struct Collector<'a> {
-    directory: Option<&'a Path>,
+struct Collector {
+    /// How many enclosing `try` blocks catch a failed import: an import there may fail and
+    /// the fallback run, so what the edge lacks is a warning rather than an error.
+    guarded: usize,
     loads: ModuleLoads,
     builtins: BTreeSet<String>,
 }
 
-impl Collector<'_> {
+impl Collector {
     fn push(&mut self, specifier: String, kind: ImportKind, range: std::ops::Range<usize>) {
         let relative = specifier.starts_with('.');
         let top = top_level(&specifier);
@@ -181,50 +182,69 @@ impl Collector<'_> {
     }
 
     /// Reports the first module of `modules` the edge cannot provide (they are one import).
+    /// Whether another module is beside the file or missing is for the converter, which
+    /// bundles the local ones, to tell ([`unbundled_import`]).
     fn check(&mut self, modules: &[String], range: &std::ops::Range<usize>) {
-        let diagnostic = modules
-            .iter()
-            .find_map(|module| edge_diagnostic(module, range.clone()))
-            .or_else(|| {
-                let module = modules.first()?;
-                self.unbundled(module, range.clone())
-            });
-        self.loads.diagnostics.extend(diagnostic);
-    }
-
-    /// The warning for a third-party package that is neither in the standard library nor a
-    /// module beside the file.
-    fn unbundled(&self, module: &str, range: std::ops::Range<usize>) -> Option<Diagnostic> {
-        let top = top_level(module);
-        if top.is_empty() || is_stdlib(top) || self.is_local(top) {
-            return None;
-        }
-        Some(
-            Diagnostic::warning(
-                codes::THIRD_PARTY_PACKAGE,
-                format!("'{top}' is not in the standard library; the package must be bundled with the function"),
-            )
-            .with_label(range, "imported here")
-            .with_help(format!("install it into the function's directory (`pip install --target . {top}`) so that it is converted with the function, or replace it with the standard library")),
-        )
-    }
-
-    /// Whether `top` is a module or package beside the analyzed file.
-    fn is_local(&self, top: &str) -> bool {
-        let Some(directory) = self.directory else {
-            return false;
+        let Some(mut diagnostic) = modules.iter().find_map(|module| edge_diagnostic(module, range.clone())) else {
+            return;
         };
-        directory.join(format!("{top}.py")).is_file() || directory.join(top).is_dir()
+        if self.guarded > 0 && diagnostic.severity == Severity::Error {
+            diagnostic.severity = Severity::Warning;
+            diagnostic.message.push_str(" (the import is inside `try`/`except ImportError`: at the edge it fails and the fallback runs)");
+        }
+        self.loads.diagnostics.push(diagnostic);
     }
 }
 
-impl Visit for Collector<'_> {
+/// The warning for an import of `import.specifier` that is neither in the standard library nor
+/// a module the converter found beside the handler; `None` for the standard library and
+/// relative imports.
+pub fn unbundled_import(import: &Import) -> Option<Diagnostic> {
+    let top = top_level(&import.specifier);
+    if import.builtin || top.is_empty() || import.specifier.starts_with('.') {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            codes::THIRD_PARTY_PACKAGE,
+            format!("'{top}' is not in the standard library; the package must be bundled with the function"),
+        )
+        .with_label(import.span.clone(), "imported here")
+        .with_help(format!("install it into the function's directory (`pip install --target . {top}`) so that it is converted with the function, or replace it with the standard library")),
+    )
+}
+
+impl Visit for Collector {
     fn visit_stmt(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::Import(import) => self.import(import),
             Stmt::ImportFrom(import) => self.import_from(import),
+            Stmt::Try(block) if block.handlers.iter().any(catches_import_errors) => {
+                self.guarded += 1;
+                self.visit_body(&block.body);
+                self.guarded -= 1;
+                for ExceptHandler::ExceptHandler(handler) in &block.handlers {
+                    self.visit_body(&handler.body);
+                }
+                self.visit_body(&block.orelse);
+                self.visit_body(&block.finalbody);
+            }
             _ => walk_stmt(self, stmt),
         }
+    }
+}
+
+/// Whether an `except` clause catches a failed import: bare, or naming `ImportError`,
+/// `ModuleNotFoundError`, `Exception` or `BaseException` (alone or in a tuple).
+fn catches_import_errors(handler: &ExceptHandler) -> bool {
+    let ExceptHandler::ExceptHandler(handler) = handler;
+    let catches = |expr: &Expr| {
+        matches!(expr, Expr::Name(name) if ["ImportError", "ModuleNotFoundError", "Exception", "BaseException"].contains(&name.id.as_str()))
+    };
+    match handler.type_.as_deref() {
+        None => true,
+        Some(Expr::Tuple(tuple)) => tuple.elts.iter().any(catches),
+        Some(expr) => catches(expr),
     }
 }
 

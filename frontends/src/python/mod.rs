@@ -35,6 +35,7 @@ mod usage;
 
 pub use crate::analysis::{Analysis, Options};
 pub use handler::DEFAULT_HANDLERS;
+pub use imports::unbundled_import;
 
 use crate::analysis::{guarded, sort_diagnostics};
 use crate::facts::{HandlerFacts, Language, ModuleKind};
@@ -59,7 +60,7 @@ fn analyze_on_this_thread(file: &SourceFile, options: &Options) -> Analysis {
     };
     let top_level = handler::TopLevel::new(&body, &file.text);
     let handler = handler::analyze(&top_level, options.handler.as_deref());
-    let loads = imports::analyze(&body, &file.name);
+    let loads = imports::analyze(&body);
     let state = state::analyze(&body, &loads.bindings);
     let request = request::analyze(&body, &top_level, &loads.bindings, handler.function);
 
