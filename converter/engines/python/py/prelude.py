@@ -203,7 +203,8 @@ def _import_source(name, filename, source, tracer):
         _traced(tracer, exec, code, module.__dict__)
     except ImportError as error:
         sys.modules.pop(name, None)
-        raise Fault('Runtime.ImportModuleError', f"Unable to import module '{name}': {error}") from None
+        # awslambdaric reports no frames; ours lead the converter to the failing import.
+        raise Fault('Runtime.ImportModuleError', f"Unable to import module '{name}': {error}", _trace(error)) from None
     except SyntaxError as error:
         # A module the handler imports does not compile.
         sys.modules.pop(name, None)
@@ -230,7 +231,9 @@ def invoke(envelope_json, tracer=None):
     """One invocation, as awslambdaric's `handle_event_request`; returns the outcome JSON."""
     global _base_context
     try:
-        envelope = json.loads(envelope_json)
+        # The host writes the envelope as compact JSON: json's scanner parses it directly,
+        # without `json.loads`' whitespace handling around it.
+        envelope, _ = _scan_json(envelope_json, 0)
         _seed(envelope['seed'])
         if 'context' in envelope:
             _base_context = envelope['context']
@@ -261,6 +264,9 @@ def _traced(tracer, function, *args):
         return function(*args)
     finally:
         sys.settrace(None)
+
+
+_scan_json = json.JSONDecoder().scan_once
 
 
 def _seed(seed):

@@ -2,7 +2,7 @@
 
     python3 converter/engines/python/py/test/test_prelude.py
 
-The engine runs the same file under RustPython; the smoke test (smoke/) checks the engine end
+The engine runs the same file under RustPython; converter/tests/python.rs checks the engine end
 to end. Here each case is a handler module, an event and the outcome awslambdaric would report.
 """
 
@@ -140,7 +140,7 @@ class Load(unittest.TestCase):
             'import edgeport_no_such_module\n',
             'Runtime.ImportModuleError',
             "Unable to import module 'lambda_function': No module named 'edgeport_no_such_module'",
-            [],
+            ['lambda_function.py:1:1 in <module>'],
         )
         self.check('x = 1\n', 'Runtime.HandlerNotFound', "Handler 'handler' missing on module 'lambda_function'", [])
         self.check("x = {}['k']\n", 'KeyError', "'k'", ['lambda_function.py:1:5 in <module>'])
