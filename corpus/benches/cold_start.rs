@@ -9,6 +9,9 @@
 //! "fresh" cold starts instantiate the engine on the request path; "sandbox" cold starts use a
 //! blank engine instance provisioned beforehand (`LoadedFunction::sandbox`), as a server keeps
 //! a few ready: the function's own state is still restored from its artifact on the request.
+//! "Δ base" is how much of the function's memory image differs, page by page, from the image
+//! of a handler that does nothing, converted with the same engine: what a sandbox already
+//! holding that base image would still have to copy on a cold start.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use edgeport_converter::{output, ConvertOptions, Converter};
 use edgeport_corpus::{corpus_dir, reference_options, Case};
-use edgeport_runtime::{Runtime, RuntimeOptions};
+use edgeport_runtime::{artifact, Runtime, RuntimeOptions};
 
 const COLD_RUNS: usize = 200;
 /// Cold runs stop early past this time (Python without a snapshot takes ~100 ms a start), but
@@ -44,13 +47,15 @@ fn main() {
     };
     println!("engine: compile {:.0} ms (once per machine), process load from cache {:.2} ms (once per process)\n",
         ms(engine_compile), ms(process_load));
+    let bases = [("javascript", "index.js", "exports.handler = async () => null;\n"), ("python", "lambda_function.py", "def lambda_handler(event, context):\n    return None\n")]
+        .map(|(language, file, source)| (language, base_image(&mut converter, &work, file, source)));
     println!(
-        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
-        "", "convert", "artifact", "cold", "cold", "cold", "cold", "inst.", "warm", "warm", "no-snap", "no-snap", "original", "original", "original"
+        "{:<22} {:>8} {:>8} {:>7} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
+        "", "convert", "artifact", "Δ base", "cold", "cold", "cold", "cold", "inst.", "warm", "warm", "no-snap", "no-snap", "original", "original", "original"
     );
     println!(
-        "{:<22} {:>8} {:>8} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
-        "function", "ms", "KiB", "fresh µs", "p99", "sandbox", "p99", "µs", "µs", "p99 µs", "cold µs", "warm µs", "spawn ms", "warm µs", "p99 µs"
+        "{:<22} {:>8} {:>8} {:>7} | {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>9}",
+        "function", "ms", "KiB", "KiB", "fresh µs", "p99", "sandbox", "p99", "µs", "µs", "p99 µs", "cold µs", "warm µs", "spawn ms", "warm µs", "p99 µs"
     );
     for case in cases.iter().filter(|c| filter.is_empty() || filter.contains(&c.name)) {
         let event = &case.events[0];
@@ -59,11 +64,15 @@ fn main() {
         let with = measure(&runtime, case, &snapshot.1, event);
         let without = measure(&runtime, case, &plain.1, event);
         let (spawn, original_warm, original_p99) = original(case, event);
+        let engine = if case.function.language() == "python" { "python" } else { "javascript" };
+        let base = &bases.iter().find(|(language, _)| *language == engine).expect("a base per engine").1;
+        let image = memory_image(&std::fs::read(&snapshot.1).expect("artifact reads"));
         println!(
-            "{:<22} {:>8.1} {:>8.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.1} {:>9.1} | {:>9.0} {:>9.1} | {:>9.1} {:>9.1} {:>9.1}",
+            "{:<22} {:>8.1} {:>8.0} {:>7.0} | {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>9.1} {:>9.1} | {:>9.0} {:>9.1} | {:>9.1} {:>9.1} {:>9.1}",
             case.name,
             ms(snapshot.0),
             snapshot.2 as f64 / 1024.0,
+            (differing_pages(&image, base) * PAGE) as f64 / 1024.0,
             us(with.cold),
             us(with.cold_p99),
             us(with.provisioned),
@@ -78,6 +87,44 @@ fn main() {
             original_p99
         );
     }
+}
+
+const PAGE: usize = 4096;
+
+/// The memory image of a handler that does nothing, converted in `work`.
+fn base_image(converter: &mut Converter, work: &Path, file: &str, source: &str) -> Vec<u8> {
+    let dir = work.join("base").join(file.replace('.', "-"));
+    std::fs::create_dir_all(&dir).expect("base dir");
+    std::fs::write(dir.join(file), source).expect("base handler");
+    let function = edgeport_converter::FunctionSource::from_file(&dir.join(file));
+    let converted = converter.convert(&function, &ConvertOptions::default()).expect("the base converts");
+    memory_image(&converted.wasm)
+}
+
+/// An artifact's linear memory as its data segments lay it out.
+fn memory_image(wasm: &[u8]) -> Vec<u8> {
+    let parsed = artifact::parse(wasm).expect("artifact parses");
+    let mut memory = vec![0u8; parsed.memory_pages as usize * 65536];
+    for segment in &parsed.segments {
+        let start = segment.offset as usize;
+        memory[start..start + segment.bytes.len()].copy_from_slice(segment.bytes);
+    }
+    memory
+}
+
+/// How many 4 KiB pages differ between two images (the shorter one zero-extended).
+fn differing_pages(a: &[u8], b: &[u8]) -> usize {
+    fn page(image: &[u8], index: usize) -> &[u8] {
+        let start = (index * PAGE).min(image.len());
+        &image[start..(start + PAGE).min(image.len())]
+    }
+    let zero = |bytes: &[u8]| bytes.iter().all(|&byte| byte == 0);
+    (0..a.len().max(b.len()).div_ceil(PAGE))
+        .filter(|&index| {
+            let (a, b) = (page(a, index), page(b, index));
+            a != b && !(zero(a) && zero(b))
+        })
+        .count()
 }
 
 fn tempfile_dir() -> PathBuf {
