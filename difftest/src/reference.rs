@@ -91,12 +91,13 @@ impl ReferenceLanguage {
         }
     }
 
+    /// The interpreter to run: `$EDGEPORT_NODE` / `$EDGEPORT_PYTHON`, else the one on the PATH.
     fn program(self) -> String {
-        let (variable, default) = match self {
-            ReferenceLanguage::Node => ("EDGEPORT_NODE", "node"),
-            ReferenceLanguage::Python => ("EDGEPORT_PYTHON", "python3"),
+        let variable = match self {
+            ReferenceLanguage::Node => "EDGEPORT_NODE",
+            ReferenceLanguage::Python => "EDGEPORT_PYTHON",
         };
-        std::env::var(variable).unwrap_or_else(|_| default.to_string())
+        std::env::var(variable).unwrap_or_else(|_| self.display_name().to_string())
     }
 
     /// What to do when the interpreter cannot be started.

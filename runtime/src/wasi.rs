@@ -286,10 +286,6 @@ fn poll_oneoff(env: FunctionEnvMut<WasiState>, subscriptions: i32, events: i32, 
     const EVENTTYPE_CLOCK: u8 = 0;
     const SUBCLOCK_ABSTIME: u16 = 1;
     let Some(view) = view(env.data(), &env) else { return ERRNO_FAULT };
-    let read_u64 = |at: u64| {
-        let mut bytes = [0u8; 8];
-        view.read(at, &mut bytes).ok().map(|_| u64::from_le_bytes(bytes))
-    };
     let mut sleep = std::time::Duration::ZERO;
     for i in 0..count as u32 as u64 {
         let at = subscriptions as u32 as u64 + i * SUBSCRIPTION_SIZE;
@@ -297,9 +293,12 @@ fn poll_oneoff(env: FunctionEnvMut<WasiState>, subscriptions: i32, events: i32, 
         if view.read(at, &mut header).is_err() {
             return ERRNO_FAULT;
         }
-        let (Some(userdata), tag) = (read_u64(at), header[8]) else { return ERRNO_FAULT };
+        // subscription: userdata u64, tag u8 (at 8), then for a clock: id u32 (at 16), timeout
+        // u64 (at 24), precision u64 (at 32), flags u16 (at 40). event: userdata u64, error u16
+        // (at 8), type u8 (at 10).
+        let tag = header[8];
         let mut event = [0u8; 32];
-        event[..8].copy_from_slice(&userdata.to_le_bytes());
+        event[..8].copy_from_slice(&header[..8]);
         event[10] = tag;
         if tag == EVENTTYPE_CLOCK {
             let clock_id = u32::from_le_bytes([header[16], header[17], header[18], header[19]]);

@@ -90,11 +90,7 @@ impl FunctionReport {
 
     /// What ran the original handler: `python3` for Python, `node` otherwise.
     pub fn reference_engine(&self) -> &'static str {
-        if self.language == "python" {
-            "python3"
-        } else {
-            "node"
-        }
+        crate::reference::ReferenceLanguage::of_file(std::path::Path::new(&self.source)).display_name()
     }
 }
 
