@@ -200,3 +200,34 @@ fn a_package_that_is_nowhere_but_imported_under_try_converts_with_a_warning() {
     assert_eq!(warning.location(&converted.file).map(|(line, _)| line), Some(2));
     assert_eq!(result(invoke_on(&mut instance(&converted), EVENT, 1, 5000)), serde_json::json!([1]));
 }
+
+#[test]
+fn top_level_code_that_never_ends_is_stopped_at_the_init_timeout() {
+    let options = ConvertOptions { init_timeout: std::time::Duration::from_millis(200), ..ConvertOptions::default() };
+    let source = "while True:\n    pass\n\ndef lambda_handler(event, context):\n    return None\n";
+    let error = convert(&[("lambda_function.py", source)], &options).expect_err("never finishes");
+    let ConvertError::Diagnostics { diagnostics, .. } = error else { panic!("expected diagnostics") };
+    let diagnostic = diagnostics.iter().find(|d| d.code == "EP0006").expect("EP0006");
+    assert!(diagnostic.message.contains("Runtime.InitTimeout"), "{}", diagnostic.message);
+}
+
+#[test]
+fn a_loop_in_a_bundled_module_is_stopped_too() {
+    let converted = convert(
+        &[
+            ("lambda_function.py", "import helpers\n\ndef lambda_handler(event, context):\n    return helpers.spin()\n"),
+            ("helpers.py", "def spin():\n    n = 0\n    while True:\n        n += 1\n"),
+        ],
+        &ConvertOptions::default(),
+    )
+    .expect("converts");
+    let mut warm = instance(&converted);
+    assert_eq!(invoke_on(&mut warm, EVENT, 1, 300), Outcome::Timeout { reason: "task timed out after 300 ms".into() });
+}
+
+#[test]
+fn a_loop_in_the_standard_librarys_python_code_is_stopped_too() {
+    let source = "import textwrap\n\ndef lambda_handler(event, context):\n    return len(textwrap.wrap('ab ' * 10**6, 50))\n";
+    let mut warm = instance(&handler(source));
+    assert_eq!(invoke_on(&mut warm, EVENT, 1, 300), Outcome::Timeout { reason: "task timed out after 300 ms".into() });
+}

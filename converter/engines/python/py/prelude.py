@@ -14,7 +14,8 @@ The engine (src/lib.rs) talks to it through three functions:
   invoke(envelope_json, tracer)                          one invocation; the outcome JSON string
   describe_error(exception)                              the error JSON of any exception
 
-``tracer`` is the engine's time-budget trace function (see ``sys.settrace``), or None.
+``tracer`` is a trace function to run the handler's code under (the CPython reference's
+coverage), or None; the engine enforces its time budget through ``sys.monitoring`` instead.
 
 The envelope is {"event", "context"?: {functionName, ...}, "awsRequestId", "seed",
 "deadlineMs"} ("context" only when it differs from the previous invocation's); the outcome is
@@ -256,7 +257,7 @@ def invoke(envelope_json, tracer=None):
 
 
 def _traced(tracer, function, *args):
-    """Calls `function` with the engine's budget tracer installed (see src/lib.rs)."""
+    """Calls `function` with `tracer` installed as the trace function, if there is one."""
     if tracer is None:
         return function(*args)
     sys.settrace(tracer)

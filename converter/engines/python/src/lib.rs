@@ -12,14 +12,15 @@
 //!
 //! `edgeport_set_budget(ms)` before `edgeport_load` or `edgeport_invoke` bounds its wall-clock
 //! time. RustPython has no interrupt hook on wasm32 (its eval breaker is compiled out there),
-//! so the budget is enforced by a native `sys.settrace` function that reads the monotonic
-//! clock every few trace events and raises an exception derived from `BaseException` once the
-//! time is up. Line events, where loops show, are traced in the handler's own file only: the
-//! standard library's frames report their calls but run untraced, at full speed. The tracer
-//! cannot stop a single long native call (a huge regular expression, `sum` over a vast range)
-//! nor a loop inside the standard library, and RustPython drops a trace function that raised,
-//! so a handler that swallows the exception with a bare `except:` and loops on is not stopped
-//! again. The host needs a hard limit of its own for those.
+//! so the budget is enforced through `sys.monitoring`: a native callback on every Python call
+//! (`PY_START`) and every jump (`JUMP`, which every loop takes) reads the monotonic clock every
+//! few events and raises an exception derived from `BaseException` once the time is up. A
+//! straight-line handler fires one event per call rather than one per line, as a trace
+//! function would (a third of the cost of a small handler's invocation), and loops in bundled
+//! modules and in the standard library's Python code are caught too. It cannot stop a single
+//! long native call (a huge regular expression, `json` encoding, `sum` over a vast range), and
+//! a handler that swallows the exception with a bare `except:` and loops on gets it again at
+//! every check but never ends. The host needs a hard limit of its own for those.
 //!
 //! There is no `edgeport_compile`: `edgeport_load` takes the handler's source and compiles it,
 //! reporting a syntax error as the Lambda runtime does at import.
@@ -32,7 +33,6 @@ use std::cell::{Cell, OnceCell, RefCell};
 use rustpython::InterpreterBuilderExt;
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyDict, PyDictRef, PyFloat, PyInt, PyList, PyStr, PyTuple, PyTypeRef};
 use rustpython_vm::compiler::Mode;
-use rustpython_vm::frame::FrameObject;
 use rustpython_vm::function::FuncArgs;
 use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine};
 
@@ -46,18 +46,30 @@ const PRELUDE: &str = include_str!("../py/prelude.py");
 /// The file name the shim runs under; the shim leaves frames of `edgeport:` files out of traces.
 const PRELUDE_FILENAME: &str = "edgeport:prelude";
 
-/// Trace events between two readings of the clock by the budget tracer: a clock reading is a
-/// call into the host, a counter is not.
+/// Monitoring events between two readings of the clock by the budget check: a clock reading
+/// is a call into the host, a counter is not.
 const EVENTS_PER_CLOCK_READ: u32 = 32;
+
+/// The `sys.monitoring` tool id the budget uses (CPython reserves 0-2 and 5 for debuggers,
+/// coverage, profilers and optimizers).
+const BUDGET_TOOL: u8 = 4;
+
+/// Registers the budget check (`_edgeport_budget_check` in the scope this runs in).
+const BUDGET_SETUP: &str = "
+import sys
+_monitoring = sys.monitoring
+_monitoring.use_tool_id(TOOL, 'edgeport-budget')
+for _event in (_monitoring.events.PY_START, _monitoring.events.JUMP):
+    _monitoring.register_callback(TOOL, _event, _edgeport_budget_check)
+_monitoring.set_events(TOOL, _monitoring.events.PY_START | _monitoring.events.JUMP)
+";
 
 /// The interpreter and what the engine keeps of it between operations.
 struct Engine {
     interpreter: Interpreter,
     /// The shim's module namespace (`load`, `invoke`, `describe_error`).
     shim: PyDictRef,
-    /// The native trace function that enforces the budget.
-    tracer: PyObjectRef,
-    /// The exception the tracer raises when the budget is spent. It derives from
+    /// The exception the budget check raises when the budget is spent. It derives from
     /// `BaseException`, so that a handler's `except Exception:` does not swallow it.
     time_exhausted: PyTypeRef,
 }
@@ -69,12 +81,10 @@ thread_local! {
     static DEADLINE_NS: Cell<u64> = const { Cell::new(0) };
     /// The budget given to the current operation, in milliseconds.
     static BUDGET_MS: Cell<u32> = const { Cell::new(0) };
-    /// Whether the budget tracer stopped the current operation.
+    /// Whether the budget check stopped the current operation.
     static INTERRUPTED: Cell<bool> = const { Cell::new(false) };
-    /// Trace events seen since the last clock reading.
-    static TRACE_EVENTS: Cell<u32> = const { Cell::new(0) };
-    /// The file name of the handler module, whose frames the budget tracer follows line by line.
-    static HANDLER_FILE: RefCell<String> = const { RefCell::new(String::new()) };
+    /// Monitoring events seen since the last clock reading.
+    static BUDGET_EVENTS: Cell<u32> = const { Cell::new(0) };
     static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
@@ -91,14 +101,14 @@ pub extern "C" fn input_reserve(len: u32) -> *mut u8 {
 
 /// Limits the next operation (`edgeport_load` or `edgeport_invoke`) to `millis` of wall-clock
 /// time on the monotonic clock; 0 removes the limit. Python code still running then is stopped
-/// by the budget tracer, as Lambda stops a function at its timeout.
+/// by the budget check, as Lambda stops a function at its timeout.
 #[export_name = "edgeport_set_budget"]
 pub extern "C" fn set_budget(millis: u32) {
     let deadline = if millis == 0 { 0 } else { monotonic_ns() + u64::from(millis) * 1_000_000 };
     DEADLINE_NS.with(|cell| cell.set(deadline));
     BUDGET_MS.with(|cell| cell.set(millis));
     INTERRUPTED.with(|cell| cell.set(false));
-    TRACE_EVENTS.with(|cell| cell.set(0));
+    BUDGET_EVENTS.with(|cell| cell.set(0));
 }
 
 /// Forgets the budget once an operation is over.
@@ -124,43 +134,26 @@ fn monotonic_ns() -> u64 {
     }
 }
 
-/// The `sys.settrace` function installed while a budget runs (see the module docs). Called
-/// for every new frame, it makes itself the local trace function of the handler's frames, so
-/// that their loops produce line events, and leaves other frames untraced.
-fn budget_tracer(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    let (tracer, time_exhausted) = ENGINE.with(|cell| {
-        let engine = cell.get().expect("the tracer exists only once the engine does");
-        (engine.tracer.clone(), engine.time_exhausted.clone())
-    });
-    let events = TRACE_EVENTS.with(|cell| {
+/// The `sys.monitoring` callback that enforces the budget (see the module docs); a no-op
+/// while no budget is set.
+fn budget_check(_args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    let deadline = DEADLINE_NS.with(Cell::get);
+    if deadline == 0 {
+        return Ok(vm.ctx.none());
+    }
+    let events = BUDGET_EVENTS.with(|cell| {
         let events = cell.get() + 1;
         cell.set(events % EVENTS_PER_CLOCK_READ);
         events
     });
-    if events == EVENTS_PER_CLOCK_READ {
-        let deadline = DEADLINE_NS.with(Cell::get);
-        if deadline != 0 && monotonic_ns() >= deadline {
-            INTERRUPTED.with(|cell| cell.set(true));
-            let budget = BUDGET_MS.with(Cell::get);
-            return Err(vm.new_exception_msg(time_exhausted, format!("the time budget of {budget} ms is spent").into()));
-        }
+    if events == EVENTS_PER_CLOCK_READ && monotonic_ns() >= deadline {
+        INTERRUPTED.with(|cell| cell.set(true));
+        let budget = BUDGET_MS.with(Cell::get);
+        let time_exhausted = ENGINE.with(|cell| cell.get().map(|engine| engine.time_exhausted.clone()));
+        let time_exhausted = time_exhausted.ok_or_else(|| vm.new_runtime_error("the engine is not initialised"))?;
+        return Err(vm.new_exception_msg(time_exhausted, format!("the time budget of {budget} ms is spent").into()));
     }
-    let is_call = args
-        .args
-        .get(1)
-        .and_then(|event| event.downcast_ref::<PyStr>())
-        .is_some_and(|event| event.to_str() == Some("call"));
-    if is_call && !args.args.first().is_some_and(is_handler_frame) {
-        return Ok(vm.ctx.none());
-    }
-    Ok(tracer)
-}
-
-/// Whether `frame` runs code of the handler's module.
-fn is_handler_frame(frame: &PyObjectRef) -> bool {
-    let Some(frame) = frame.downcast_ref::<FrameObject>() else { return false };
-    let code = frame.f_code();
-    HANDLER_FILE.with_borrow(|file| code.source_path().to_str() == Some(file.as_str()))
+    Ok(vm.ctx.none())
 }
 
 /// Where the last operation's output starts.
@@ -216,18 +209,25 @@ pub extern "C" fn init() -> u32 {
         globals.set_item("_marshal_python", python_marshal, vm).map_err(to_error)?;
         globals.set_item("_marshal", vm.new_function("_marshal", native_marshal).into(), vm).map_err(to_error)?;
         globals.set_item("_STDIO_WRITES_THROUGH", vm.ctx.new_bool(true).into(), vm).map_err(to_error)?;
-        let tracer: PyObjectRef = vm.new_function("edgeport_budget_tracer", budget_tracer).into();
+        let budget_scope = vm.new_scope_with_builtins();
+        budget_scope.globals.set_item("TOOL", vm.ctx.new_int(BUDGET_TOOL).into(), vm).map_err(to_error)?;
+        let check = vm.new_function("_edgeport_budget_check", budget_check);
+        budget_scope.globals.set_item("_edgeport_budget_check", check.into(), vm).map_err(to_error)?;
+        let setup = vm
+            .compile(BUDGET_SETUP, Mode::Exec, "edgeport:budget")
+            .map_err(|error| to_error(error.into_pyexception(vm, Some(BUDGET_SETUP))))?;
+        vm.run_code_obj(setup, budget_scope).map_err(to_error)?;
         let time_exhausted = vm.ctx.new_exception_type(
             "edgeport",
             "TimeExhausted",
             Some(vec![vm.ctx.exceptions.base_exception_type.to_owned()]),
         );
-        Ok((scope.globals, tracer, time_exhausted))
+        Ok((scope.globals, time_exhausted))
     });
     match parts {
-        Ok((shim, tracer, time_exhausted)) => {
+        Ok((shim, time_exhausted)) => {
             ENGINE.with(|cell| {
-                let _ = cell.set(Engine { interpreter, shim, tracer, time_exhausted });
+                let _ = cell.set(Engine { interpreter, shim, time_exhausted });
             });
             store(Ok(Vec::new()))
         }
@@ -249,7 +249,6 @@ pub extern "C" fn load() -> u32 {
         let (handler, rest) = split_nul(&input)?;
         let (filename, rest) = split_nul(rest)?;
         let (preload, rest) = split_nul(rest)?;
-        HANDLER_FILE.with_borrow_mut(|file| filename.clone_into(file));
         let mut files = rest.split(|&byte| byte == 0).map(|text| {
             std::str::from_utf8(text)
                 .map_err(|_| error_json("Runtime.UserCodeSyntaxError", "a bundled source is not UTF-8"))
@@ -267,7 +266,7 @@ pub extern "C" fn load() -> u32 {
             vm.ctx.new_str(filename),
             vm.ctx.new_list(preload),
             vm.ctx.new_str(source),
-            engine.tracer_for_budget(vm),
+            vm.ctx.none(),
             vm.ctx.new_list(modules),
         );
         let answer = call_shim(vm, engine, "load", args);
@@ -293,7 +292,7 @@ pub extern "C" fn invoke() -> u32 {
     with_engine(|vm, engine| {
         let envelope =
             std::str::from_utf8(&input).map_err(|_| error_json("EngineError", "the envelope is not UTF-8"))?;
-        let outcome = call_shim(vm, engine, "invoke", (vm.ctx.new_str(envelope), engine.tracer_for_budget(vm)));
+        let outcome = call_shim(vm, engine, "invoke", (vm.ctx.new_str(envelope), vm.ctx.none()));
         // Stopped by the budget: whatever the handler made of the exception is abandoned, as
         // Lambda abandons a timed-out invocation; module state stays as the handler left it.
         if INTERRUPTED.with(Cell::get) {
@@ -306,19 +305,6 @@ pub extern "C" fn invoke() -> u32 {
     })
 }
 
-impl Engine {
-    /// The tracer when a budget is set, else None (no tracing cost).
-    fn tracer_for_budget(&self, vm: &VirtualMachine) -> PyObjectRef {
-        if DEADLINE_NS.with(Cell::get) == 0 {
-            vm.ctx.none()
-        } else {
-            self.tracer.clone()
-        }
-    }
-}
-
-/// Runs `op` in the interpreter and stores its output or error (always an error JSON object,
-/// which the host parses).
 /// Values deeper than this go to the shim's `json.dumps` (which also detects cycles).
 const MAX_NATIVE_JSON_DEPTH: usize = 64;
 
@@ -414,6 +400,8 @@ fn write_json_string(text: &str, out: &mut String) {
     out.push('"');
 }
 
+/// Runs `op` in the interpreter and stores its output or error (always an error JSON object,
+/// which the host parses).
 fn with_engine(op: impl FnOnce(&VirtualMachine, &Engine) -> Result<Vec<u8>, String>) -> u32 {
     ENGINE.with(|cell| match cell.get() {
         Some(engine) => {
