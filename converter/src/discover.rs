@@ -23,6 +23,11 @@ pub struct FunctionSource {
     pub name: String,
     /// The handler file.
     pub path: PathBuf,
+    /// The handler export a template or `edgeport.toml` names (`index.handler` gives
+    /// `handler`); the frontend detects it when `None`.
+    pub handler: Option<String>,
+    /// The event types a template attaches it to; inferred from the code when empty.
+    pub event_types: Vec<edgeport_runtime::cloudfront::EventType>,
 }
 
 impl FunctionSource {
@@ -37,7 +42,7 @@ impl FunctionSource {
         } else {
             stem
         };
-        FunctionSource { name, path: path.to_path_buf() }
+        FunctionSource { name, path: path.to_path_buf(), handler: None, event_types: Vec::new() }
     }
 
     /// Whether the function is an `index.*` (or `lambda_function.py`) handler owning its

@@ -125,6 +125,9 @@ pub struct Converted {
     pub file: SourceFile,
     /// Warnings (conversion went ahead).
     pub warnings: Vec<Diagnostic>,
+    /// Every file the conversion read (the handler, bundled modules, packages and files), so
+    /// a cache can tell when the artifact is stale.
+    pub inputs: Vec<PathBuf>,
     /// Time spent converting.
     pub elapsed: Duration,
 }
@@ -199,7 +202,7 @@ impl Converter {
         let file = SourceFile { name: function.display_path(), text: String::from_utf8_lossy(&text).into_owned() };
         let kind = function.engine();
         let filename = function.engine_filename();
-        let analysis_options = Options { handler: options.handler.clone() };
+        let analysis_options = Options { handler: options.handler.clone().or_else(|| function.handler.clone()) };
         let prepared = match kind {
             EngineKind::JavaScript => {
                 let analysis = javascript::analyze(&file, &analysis_options);
@@ -230,7 +233,10 @@ impl Converter {
         let Prepared { facts, handler, warnings, code } = prepared;
 
         let engine = self.engine(kind)?;
-        let attached = if options.event_types.is_empty() { &facts.event_types } else { &options.event_types };
+        let attached = [&options.event_types, &function.event_types, &facts.event_types]
+            .into_iter()
+            .find(|types| !types.is_empty())
+            .unwrap_or(&facts.event_types);
         let event_types = attached.iter().map(|t| t.as_str().to_string()).collect();
         let metadata = Metadata {
             format_version: FORMAT_VERSION,
@@ -265,7 +271,8 @@ impl Converter {
             None => artifact_builder::Image::Engine,
         };
         let wasm = artifact_builder::build(kind.wasm(), image, &code, &metadata)?;
-        Ok(Converted { wasm, metadata, facts, file, warnings, elapsed: started.elapsed() })
+        let inputs = vec![function.path.clone()];
+        Ok(Converted { wasm, metadata, facts, file, warnings, inputs, elapsed: started.elapsed() })
     }
 }
 
