@@ -33,16 +33,21 @@ function createEngineRealm() {
     wrapper(module.exports, engineRequire, module);
     return module.exports;
   };
+  // The engine resolves `require` of a built-in to js/node/<name>.js, `node:` prefix or not.
   const engineRequire = (name) => {
-    if (name === 'buffer' || name === 'querystring') return load(path.join(jsDir, 'node', `${name}.js`));
+    const id = name.startsWith('node:') ? name.slice(5) : name;
+    if (id === 'edgeport:determinism') return load(path.join(jsDir, 'determinism.js'));
+    const file = path.join(jsDir, 'node', `${id}.js`);
+    if (/^[a-z_]+$/.test(id) && fs.existsSync(file)) return load(file);
     throw new Error(`the engine has no module '${name}'`);
   };
+  const modules = { determinism: load(path.join(jsDir, 'determinism.js')) };
+  for (const module of Object.keys(cases)) {
+    if (module !== 'determinism') modules[module] = engineRequire(module);
+  }
   return {
-    modules: {
-      buffer: engineRequire('buffer'),
-      querystring: engineRequire('querystring'),
-      determinism: load(path.join(jsDir, 'determinism.js')),
-    },
+    context,
+    modules,
     compile: (source) => vm.runInContext(`(${source})`, context),
   };
 }
@@ -353,15 +358,27 @@ for (const seed of [0, 1, 2, 42, 123456789, 4294967295, 4294967296, -1, 2.5, 0xd
 }
 add('determinism', `(m) => { const r = m.createRandom(7); let min = 1, max = 0; for (let i = 0; i < 100000; i++) { const v = r(); if (v < min) min = v; if (v > max) max = v; } return [min >= 0, max < 1]; }`);
 
+// --- Further modules: js/test/cases/<module>.js --------------------------------
+//
+// Each file exports `(add, q) => void`, adding cases for the built-in it is named after.
+
+const casesDir = path.join(__dirname, 'cases');
+if (fs.existsSync(casesDir)) {
+  for (const file of fs.readdirSync(casesDir).filter((f) => f.endsWith('.js')).sort()) {
+    const module = file.slice(0, -3);
+    cases[module] = cases[module] || [];
+    require(path.join(casesDir, file))((source) => cases[module].push(source), q);
+  }
+}
+
 // --- Running -------------------------------------------------------------------
 
 function main() {
   const engine = createEngineRealm();
-  const nodeModules = {
-    buffer: require('buffer'),
-    querystring: require('querystring'),
-    determinism: require(path.join(jsDir, 'determinism.js')),
-  };
+  const nodeModules = { determinism: require(path.join(jsDir, 'determinism.js')) };
+  for (const module of Object.keys(cases)) {
+    if (module !== 'determinism') nodeModules[module] = require(module);
+  }
   const nodeIsBuffer = (v) => v instanceof nodeModules.buffer.Buffer;
   const engineIsBuffer = (v) => v instanceof engine.modules.buffer.Buffer;
 
