@@ -99,6 +99,9 @@ pub struct ConvertOptions {
     pub no_snapshot: bool,
     /// How long the module's top-level code may run at conversion before it is stopped.
     pub init_timeout: std::time::Duration,
+    /// Deploy-time placeholder values (`--define NAME=VALUE`, a values file, `edgeport.toml`),
+    /// substituted into the function's own sources before they are parsed.
+    pub defines: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ConvertOptions {
@@ -108,6 +111,7 @@ impl Default for ConvertOptions {
             event_types: Vec::new(),
             no_snapshot: false,
             init_timeout: edgeport_runtime::INIT_TIMEOUT,
+            defines: std::collections::BTreeMap::new(),
         }
     }
 }
