@@ -18,6 +18,16 @@
 
   const factories = Object.create(null);
   const cache = Object.create(null);
+  // The function's own modules (converter/src/js_bundle.rs): id → { resolutions, wrapper },
+  // and the modules loaded so far, id → module object (require.cache).
+  const bundled = Object.create(null);
+  const moduleCache = Object.create(null);
+  // The files bundled for `fs`, path → Uint8Array.
+  let files = Object.create(null);
+  // crypto's generator, created on first use in an invocation like Math.random's.
+  let bytesRandom = null;
+  // Separates crypto's sequence from Math.random's under the same seed.
+  const BYTES_SEED_MIX = 0x5bd1e995;
   // Math.random's generator, created on first use in an invocation from `randomSeed`: most
   // handlers never draw a number, and seeding costs more than the rest of a small invocation.
   let createRandom = null;
@@ -35,6 +45,13 @@
   const compileBuiltin = globalThis.__edgeport_compileBuiltin;
   delete globalThis.__edgeport_compileBuiltin;
 
+  // Node's built-ins the engine does not provide; requiring one says so rather than claiming
+  // the module does not exist.
+  const NODE_ONLY = ['assert', 'async_hooks', 'child_process', 'cluster', 'console', 'constants',
+    'dgram', 'diagnostics_channel', 'dns', 'domain', 'http', 'http2', 'https', 'inspector', 'module',
+    'net', 'os', 'perf_hooks', 'process', 'punycode', 'readline', 'repl', 'sys', 'tls',
+    'trace_events', 'tty', 'v8', 'vm', 'wasi', 'worker_threads', 'zlib'];
+
   function requireBuiltin(name) {
     const id = typeof name === 'string' && name.startsWith('node:') ? name.slice(5) : name;
     const cached = cache[id];
@@ -42,6 +59,12 @@
     if (factories[id] === undefined && typeof id === 'string') compileBuiltin(id);
     const factory = factories[id];
     if (factory === undefined) {
+      const base = typeof id === 'string' ? id.split('/')[0] : id;
+      if (NODE_ONLY.includes(base)) {
+        const error = new Error(`Node built-in '${id}' is not available in the edge engine`);
+        error.code = 'ERR_EDGEPORT_UNSUPPORTED';
+        throw error;
+      }
       const error = new Error(`Cannot find module '${name}'`);
       error.code = 'MODULE_NOT_FOUND';
       throw error;
@@ -125,7 +148,41 @@
     return error;
   }
 
+  // A global that compiles its built-in module on first use, as Buffer does.
+  function lazyGlobal(name, get) {
+    Object.defineProperty(globalThis, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const value = get();
+        Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+        return value;
+      },
+      set(value) {
+        Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+      },
+    });
+  }
+
+  // Internal modules for the built-ins: the bundled files (fs) and the invocation's seeded
+  // bytes (crypto), which difftest/reference/node/ric.js pins to the same sequence on node.
+  function defineInternalModules() {
+    factories['edgeport:files'] = function (exports) {
+      exports.read = (path) => files[path];
+      exports.list = () => Object.keys(files);
+    };
+    factories['edgeport:random'] = function (exports) {
+      exports.bytes = (n) => {
+        if (bytesRandom === null) bytesRandom = createRandom(randomSeed ^ BYTES_SEED_MIX);
+        const out = new Uint8Array(n);
+        for (let i = 0; i < n; i++) out[i] = Math.floor(bytesRandom() * 256);
+        return out;
+      };
+    };
+  }
+
   function installGlobals() {
+    defineInternalModules();
     createRandom = requireBuiltin('edgeport:determinism').createRandom;
     Math.random = function random_() {
       if (random === null) random = createRandom(randomSeed);
@@ -145,6 +202,14 @@
         Object.defineProperty(globalThis, 'Buffer', { value, writable: true, configurable: true, enumerable: false });
       },
     });
+    lazyGlobal('URL', () => requireBuiltin('url').URL);
+    lazyGlobal('URLSearchParams', () => requireBuiltin('url').URLSearchParams);
+    lazyGlobal('atob', () => requireBuiltin('buffer').atob);
+    lazyGlobal('btoa', () => requireBuiltin('buffer').btoa);
+    lazyGlobal('crypto', () => requireBuiltin('crypto').webcrypto);
+    for (const name of ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate']) {
+      lazyGlobal(name, () => requireBuiltin('timers')[name]);
+    }
     const console = globalThis.console;
     console.info = console.log;
     console.debug = console.log;
@@ -160,22 +225,108 @@
     };
   }
 
-  // `preload`: the built-ins the handler uses (from the frontend's facts), loaded before its
-  // top-level code so that they belong to the snapshot; names the engine lacks are skipped.
-  function load(moduleFunction, filename, exportName, preload) {
+  // The function's modules, loaded as Node's CommonJS loader would: each module's `require`
+  // looks its specifiers up in the table the converter resolved, then the built-ins.
+  function dirnameOf(id) {
+    const slash = id.lastIndexOf('/');
+    return slash > 0 ? id.slice(0, slash) : '/';
+  }
+
+  function notFound(specifier, parent) {
+    const stack = [];
+    for (let module = parent; module; module = module.parent) stack.push(`- ${module.filename}`);
+    const error = new Error(`Cannot find module '${specifier}'\nRequire stack:\n${stack.join('\n')}`);
+    error.code = 'MODULE_NOT_FOUND';
+    error.requireStack = stack.map((line) => line.slice(2));
+    return error;
+  }
+
+  function makeRequire(module, resolutions) {
+    function require(specifier) {
+      if (typeof specifier !== 'string') {
+        const error = new TypeError(`The "id" argument must be of type string. Received ${specifier === null ? 'null' : typeof specifier}`);
+        error.code = 'ERR_INVALID_ARG_TYPE';
+        throw error;
+      }
+      const target = resolutions[specifier];
+      if (target === undefined) {
+        if (specifier.startsWith('node:')) return requireBuiltin(specifier);
+        try {
+          return requireBuiltin(specifier);
+        } catch (error) {
+          if (error && error.code === 'MODULE_NOT_FOUND') throw notFound(specifier, module);
+          throw error;
+        }
+      }
+      if (target.startsWith('node:')) return requireBuiltin(target.slice(5));
+      return loadModule(target, module);
+    }
+    require.resolve = function resolve(specifier) {
+      const target = resolutions[specifier];
+      if (target === undefined) {
+        if (NODE_ONLY.includes(specifier.replace(/^node:/, '').split('/')[0]) || factories[specifier] !== undefined) return specifier;
+        throw notFound(specifier, module);
+      }
+      return target.startsWith('node:') ? target.slice(5) : target;
+    };
+    require.cache = moduleCache;
+    require.main = moduleCache[Object.keys(moduleCache)[0]];
+    return require;
+  }
+
+  function loadModule(id, parent) {
+    const cached = moduleCache[id];
+    if (cached !== undefined) return cached.exports;
+    const entry = bundled[id];
+    if (entry === undefined) throw notFound(id, parent);
+    const module = { id: parent ? id : '.', path: dirnameOf(id), exports: {}, filename: id, loaded: false, children: [], paths: [], parent };
+    if (parent) parent.children.push(module);
+    module.require = makeRequire(module, entry.resolutions);
+    moduleCache[id] = module;
+    let threw = true;
+    try {
+      entry.wrapper.call(module.exports, module.exports, module.require, module, id, dirnameOf(id));
+      threw = false;
+    } finally {
+      // Node forgets a module whose top level threw, so a second require runs it again.
+      if (threw) delete moduleCache[id];
+    }
+    module.loaded = true;
+    return module.exports;
+  }
+
+  // `table`: [id, resolutions JSON, CommonJS wrapper] per module, the handler's first; `data`:
+  // the bundled files; `preload`: the built-ins the function uses (from the frontend's facts),
+  // loaded before its top-level code so that they belong to the snapshot; names the engine
+  // lacks are skipped.
+  function load(table, data, filename, exportName, preload) {
+    files = data;
+    for (const [id, resolutions, wrapper] of table) bundled[id] = { resolutions: JSON.parse(resolutions), wrapper };
     for (const name of preload) {
       if (factories[name] !== undefined || compileBuiltin(name)) requireBuiltin(name);
     }
+    const exports = loadModule(table[0][0], null);
+    const candidate = exportName.split('.').reduce((nested, key) => nested && nested[key], exports);
     const slash = filename.lastIndexOf('/');
-    const dirname = slash > 0 ? filename.slice(0, slash) : '.';
-    const module = { exports: {}, id: '.', filename, loaded: false, children: [], paths: [] };
-    moduleFunction.call(module.exports, module.exports, requireBuiltin, module, filename, dirname);
-    module.loaded = true;
-    const candidate = exportName.split('.').reduce((nested, key) => nested && nested[key], module.exports);
     const base = filename.slice(slash + 1).replace(/\.[^.]*$/, '');
     if (!candidate) throw runtimeError('HandlerNotFound', `${base}.${exportName} is undefined or not exported`);
     if (typeof candidate !== 'function') throw runtimeError('HandlerNotFound', `${base}.${exportName} is not a function`);
     handler = candidate;
+  }
+
+  // Called by the engine between promise jobs: runs the next timer while the invocation still
+  // waits for an answer. Lambda freezes the process once the answer is posted, so timers left
+  // behind wait for a later invocation, as they do there.
+  function runTimer() {
+    const timers = cache.timers;
+    if (timers === undefined || invocation === null || invocation.immediate !== null) return false;
+    try {
+      return timers.exports.__runNext();
+    } catch (error) {
+      // An exception thrown by a timer is uncaught: the runtime reports it for the invocation.
+      post(invocation, errorOutcome(error));
+      return false;
+    }
   }
 
   // Called by the engine's promise rejection tracker (src/lib.rs).
@@ -265,6 +416,7 @@
     const envelope = JSON.parse(envelopeJson);
     randomSeed = envelope.seed >>> 0;
     random = null;
+    bytesRandom = null;
     if (envelope.context !== undefined) baseContext = envelope.context;
     const state = new InvocationState(envelope.deadlineMs);
     invocation = state;
@@ -328,6 +480,7 @@
     defineBuiltin(name, factory) { factories[name] = factory; },
     installGlobals,
     load,
+    runTimer,
     invoke,
     outcome,
     describeError,

@@ -7,7 +7,8 @@
 // lib/buffer.js, lib/internal/buffer.js and src/string_bytes.cc closely so that
 // every result — including the lenient decoding of malformed input and the
 // error messages — is the one Node produces. Only plain ECMAScript is used: no
-// TextEncoder/TextDecoder, no atob/btoa, no Node internals.
+// TextEncoder/TextDecoder, no atob/btoa, no Node internals. The module also
+// exports node's `atob` and `btoa`, which the prelude installs as globals.
 //
 // Checked against the real module by ../test/vectors.js.
 
@@ -1183,8 +1184,57 @@ proto.inspect = function inspectBuffer() {
   return inspect(this);
 };
 
+// ---------------------------------------------------------------------------
+// atob / btoa. Node throws a DOMException named InvalidCharacterError (legacy
+// code 5); QuickJS has no DOMException, so an Error carries the same name,
+// message and code.
+
+function invalidCharacterError(message) {
+  const error = new Error(message);
+  error.name = 'InvalidCharacterError';
+  error.code = 5;
+  return error;
+}
+
+function errMissingInput() {
+  return nodeError(TypeError, 'ERR_MISSING_ARGS', 'The "input" argument must be specified');
+}
+
+function btoa(input) {
+  if (arguments.length === 0) throw errMissingInput();
+  input = `${input}`;
+  for (let i = 0; i < input.length; i++) {
+    if (input.charCodeAt(i) > 0xff) throw invalidCharacterError('Invalid character');
+  }
+  return Buffer.from(input, 'latin1').toString('base64');
+}
+
+// The WHATWG forgiving-base64 decode: ASCII whitespace is ignored, and up to
+// two '=' only when they complete a multiple of four characters.
+function atob(input) {
+  if (arguments.length === 0) throw errMissingInput();
+  let data = `${input}`.replace(/[\t\n\f\r ]/g, '');
+  if (data.length % 4 === 0) data = data.replace(/={1,2}$/, '');
+  if (/[^A-Za-z0-9+/]/.test(data)) throw invalidCharacterError('Invalid character');
+  if (data.length % 4 === 1) throw invalidCharacterError('The string to be decoded is not correctly encoded.');
+  return Buffer.from(data, 'base64').toString('latin1');
+}
+
+// Deprecated since node 6 and still required by old packages at load time
+// (buffer-equal-constant-time, which jsonwebtoken 8 pulls in, patches its
+// prototype): a function returning a Buffer, with a prototype of its own.
+function SlowBuffer(size) {
+  return Buffer.allocUnsafeSlow(size).fill(0);
+}
+SlowBuffer.prototype = Object.create(Uint8Array.prototype, {
+  constructor: { value: SlowBuffer, writable: true, configurable: true },
+});
+
 module.exports = {
   Buffer,
+  SlowBuffer,
+  atob,
+  btoa,
   kMaxLength,
   kStringMaxLength,
   constants: { MAX_LENGTH: kMaxLength, MAX_STRING_LENGTH: kStringMaxLength },

@@ -8,7 +8,10 @@
 // context (no Buffer, require, TextEncoder/TextDecoder, atob or btoa — what
 // QuickJS offers) with our module loaded through the same
 // `(function (exports, require, module) {...})` wrapper the engine uses. The
-// two outcomes, thrown errors included, must be identical.
+// two outcomes, thrown errors included, must be identical. A case may return
+// a promise (timers, fs callbacks): both sides are awaited, the engine side
+// with the prelude's timer loop emulated (see settle()). fs cases read a
+// fixture of bundled files (see bundledFiles).
 
 const fs = require('fs');
 const path = require('path');
@@ -33,14 +36,37 @@ function createEngineRealm() {
     wrapper(module.exports, engineRequire, module);
     return module.exports;
   };
-  // The engine resolves `require` of a built-in to js/node/<name>.js, `node:` prefix or not.
+  // The engine resolves `require` of a built-in to js/node/<name>.js, `node:` prefix or not,
+  // with '/' spelled '_' ('timers/promises' is timers_promises.js).
   const engineRequire = (name) => {
-    const id = name.startsWith('node:') ? name.slice(5) : name;
+    const id = (name.startsWith('node:') ? name.slice(5) : name).replace(/\//g, '_');
     if (id === 'edgeport:determinism') return load(path.join(jsDir, 'determinism.js'));
+    if (id === 'edgeport:errors') return load(path.join(jsDir, 'errors.js'));
+    if (id === 'edgeport:random') return random;
+    if (id === 'edgeport:files') return files;
     const file = path.join(jsDir, 'node', `${id}.js`);
     if (/^[a-z_]+$/.test(id) && fs.existsSync(file)) return load(file);
     throw new Error(`the engine has no module '${name}'`);
   };
+  // The engine's per-invocation random bytes (crypto.randomBytes and friends),
+  // here from a fixed seed: node's values differ, so random cases compare shapes.
+  const draw = load(path.join(jsDir, 'determinism.js')).createRandom(1);
+  const EngineUint8Array = vm.runInContext('Uint8Array', context);
+  const random = {
+    bytes: (n) => {
+      const bytes = new EngineUint8Array(n);
+      for (let i = 0; i < n; i++) bytes[i] = Math.floor(draw() * 256);
+      return bytes;
+    },
+  };
+  // The engine's `edgeport:files`: the function's bundled files, here the fixture.
+  const files = vm.runInContext(`(function (table) {
+    const paths = Object.keys(table).sort();
+    return {
+      read: (p) => (Object.prototype.hasOwnProperty.call(table, p) ? new Uint8Array(table[p]) : undefined),
+      list: () => paths.slice(),
+    };
+  })`, context)(Object.fromEntries(Object.entries(bundledFiles).map(([p, text]) => [p, Array.from(Buffer.from(text))])));
   const modules = { determinism: load(path.join(jsDir, 'determinism.js')) };
   for (const module of Object.keys(cases)) {
     if (module !== 'determinism') modules[module] = engineRequire(module);
@@ -48,7 +74,105 @@ function createEngineRealm() {
   return {
     context,
     modules,
+    require: engineRequire,
     compile: (source) => vm.runInContext(`(${source})`, context),
+    // What the prelude does whenever the job queue is empty: run the next timer.
+    runNextTimer: () => engineRequire('timers').__runNext(),
+  };
+}
+
+// --- fs fixture -----------------------------------------------------------------
+//
+// The files bundled with the function. The engine realm reads them through
+// `edgeport:files`; node reads the same files, written to a temporary
+// directory, with its real fs (see nodeFs below).
+
+const bundledFiles = {
+  '/var/task/index.js': 'exports.handler = async () => ({ status: 200 });\n',
+  '/var/task/config.json': '{"origin":"example.com","ttl":300,"paths":["/a","/b"]}',
+  '/var/task/data/a.txt': 'hello from a\n',
+  '/var/task/data/b.bin': '\u00ff\u00fe\u0000\u0001',
+  '/var/task/data/nested/deep.txt': 'd\u00e9j\u00e0 vu \u20ac',
+  '/var/task/empty.txt': '',
+  '/var/task/node_modules/lib/package.json': '{"name":"lib","main":"index.js"}',
+  '/var/task/node_modules/lib/index.js': 'module.exports = 42;\n',
+};
+
+function writeFixture() {
+  const root = fs.mkdtempSync(path.join(require('os').tmpdir(), 'edgeport-fs-'));
+  for (const [file, text] of Object.entries(bundledFiles)) {
+    const target = path.join(root, path.relative('/var/task', file));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, text);
+  }
+  return root;
+}
+
+// Node's real fs, with '/var/task' mapped to the fixture directory `root` in
+// arguments and back in errors, so that a case reads the same on both sides.
+// (Relative paths work because main() makes `root` the working directory.)
+// The write functions fail the way node does on Lambda's read-only /var/task:
+// no read-only file system is available to this test, so that error is built
+// from node's own errno table in the form node 20 gives it on a read-only
+// mount (checked by hand on a read-only tmpfs).
+function nodeFs(root) {
+  const toReal = (p) => {
+    if (typeof p === 'string' && (p === '/var/task' || p.startsWith('/var/task/'))) return root + p.slice(9);
+    if (p !== null && typeof p === 'object' && p.protocol === 'file:' && p.pathname.startsWith('/var/task')) return new URL(`file://${root}${p.pathname.slice(9)}`);
+    if (Buffer.isBuffer(p)) return Buffer.from(toReal(p.toString()));
+    return p;
+  };
+  const fromReal = (error) => {
+    if (error && typeof error.message === 'string') {
+      error.message = error.message.split(root).join('/var/task');
+      if (typeof error.path === 'string') error.path = error.path.split(root).join('/var/task');
+    }
+    return error;
+  };
+  const wrapSync = (fn) => (p, ...rest) => {
+    try {
+      return fn(toReal(p), ...rest);
+    } catch (error) {
+      throw fromReal(error);
+    }
+  };
+  const [erofsErrno, [erofs, erofsText]] = [...require('util').getSystemErrorMap()].find(([, [name]]) => name === 'EROFS');
+  const readOnly = (syscall, p, dest) => {
+    const shown = (v) => (v instanceof URL ? v.pathname : String(v));
+    const error = new Error(`${erofs}: ${erofsText}, ${syscall} '${shown(p)}'${dest === undefined ? '' : ` -> '${shown(dest)}'`}`);
+    Object.assign(error, { errno: erofsErrno, code: erofs, syscall, path: shown(p) });
+    if (dest !== undefined) error.dest = shown(dest);
+    return error;
+  };
+  const writes = {
+    writeFileSync: (p) => { throw readOnly('open', p); },
+    appendFileSync: (p) => { throw readOnly('open', p); },
+    mkdirSync: (p) => { throw readOnly('mkdir', p); },
+    rmdirSync: (p) => { throw readOnly('rmdir', p); },
+    unlinkSync: (p) => { throw readOnly('unlink', p); },
+    renameSync: (p, d) => { throw readOnly('rename', p, d); },
+    copyFileSync: (p, d) => { throw readOnly('copyfile', p, d); },
+    writeFile: (p, data, options, cb) => { process.nextTick(typeof options === 'function' ? options : cb, readOnly('open', p)); },
+  };
+  return {
+    ...fs,
+    ...writes,
+    readFileSync: wrapSync(fs.readFileSync),
+    existsSync: (p) => fs.existsSync(toReal(p)),
+    statSync: wrapSync(fs.statSync),
+    lstatSync: wrapSync(fs.lstatSync),
+    readdirSync: wrapSync(fs.readdirSync),
+    accessSync: wrapSync(fs.accessSync),
+    readFile: (p, ...rest) => {
+      const cb = rest[rest.length - 1];
+      if (typeof cb === 'function') rest[rest.length - 1] = (error, data) => cb(fromReal(error), data);
+      return fs.readFile(toReal(p), ...rest);
+    },
+    promises: {
+      ...fs.promises,
+      readFile: (p, ...rest) => fs.promises.readFile(toReal(p), ...rest).catch((error) => { throw fromReal(error); }),
+      writeFile: async (p) => { throw readOnly('open', p); },
+    },
   };
 }
 
@@ -361,6 +485,8 @@ add('determinism', `(m) => { const r = m.createRandom(7); let min = 1, max = 0; 
 // --- Further modules: js/test/cases/<module>.js --------------------------------
 //
 // Each file exports `(add, q) => void`, adding cases for the built-in it is named after.
+// A case may take a second parameter, its realm's `require` (node's, or the
+// engine's), to build inputs from other built-ins: `(m, require) => ...`.
 
 const casesDir = path.join(__dirname, 'cases');
 if (fs.existsSync(casesDir)) {
@@ -373,11 +499,55 @@ if (fs.existsSync(casesDir)) {
 
 // --- Running -------------------------------------------------------------------
 
-function main() {
+// A case may return a promise: it is awaited. In the engine realm, while it is
+// pending, the runner plays the prelude: whenever the job queue is empty (this
+// realm's setImmediate), it runs the engine's next timer, and gives up when
+// there is none.
+async function settle(promise, runNextTimer) {
+  let done = false;
+  promise.then(() => { done = true; }, () => { done = true; });
+  if (runNextTimer) {
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!done && !runNextTimer()) throw new Error('the promise can never settle: no timer is pending');
+    }
+  } else {
+    let timer;
+    const timeout = new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('the promise did not settle in 5 s')), 5000);
+    });
+    try {
+      await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return promise;
+}
+
+async function runCase(fn, isBuffer, runNextTimer) {
+  try {
+    let value = fn();
+    if (value !== null && typeof value === 'object' && typeof value.then === 'function') value = await settle(value, runNextTimer);
+    return { value: normalize(value, isBuffer) };
+  } catch (error) {
+    return { threw: { name: error && error.name, message: error && error.message, code: error && error.code } };
+  }
+}
+
+// Built-ins whose name holds a '/', by the name of their file and case file.
+const SUBMODULES = { timers_promises: 'timers/promises', fs_promises: 'fs/promises' };
+
+async function main() {
   const engine = createEngineRealm();
+  const fixtureRoot = writeFixture();
+  const savedCwd = process.cwd();
+  process.chdir(fixtureRoot);
   const nodeModules = { determinism: require(path.join(jsDir, 'determinism.js')) };
   for (const module of Object.keys(cases)) {
-    if (module !== 'determinism') nodeModules[module] = require(module);
+    // Case files name node's modules with '_' for '/' (timers_promises).
+    if (module === 'fs') nodeModules.fs = nodeFs(fixtureRoot);
+    else if (module !== 'determinism') nodeModules[module] = require(SUBMODULES[module] || module);
   }
   const nodeIsBuffer = (v) => v instanceof nodeModules.buffer.Buffer;
   const engineIsBuffer = (v) => v instanceof engine.modules.buffer.Buffer;
@@ -385,31 +555,40 @@ function main() {
   let passed = 0;
   let failed = 0;
   const verbose = process.argv.includes('--verbose');
-  for (const [module, sources] of Object.entries(cases)) {
-    let modulePassed = 0;
-    for (const source of sources) {
-      // determinism has no node counterpart: the reference is the same file run
-      // in node's own realm.
-      const expected = run(() => eval(`(${source})`)(nodeModules[module]), nodeIsBuffer);
-      const actual = run(() => engine.compile(source)(engine.modules[module]), engineIsBuffer);
-      const want = JSON.stringify(expected);
-      const got = JSON.stringify(actual);
-      if (want === got) {
-        passed++;
-        modulePassed++;
-        if (verbose) console.log(`ok   ${module}: ${source.slice(0, 120)}`);
-      } else {
-        failed++;
-        console.log(`FAIL ${module}: ${source.slice(0, 300)}\n  node:   ${want.slice(0, 600)}\n  engine: ${got.slice(0, 600)}`);
-      }
-    }
-    console.log(`${module}: ${modulePassed}/${sources.length} cases agree with node`);
+  try {
+    await runAll();
+  } finally {
+    process.chdir(savedCwd);
+    fs.rmSync(fixtureRoot, { recursive: true, force: true });
   }
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed > 0 ? 1 : 0;
+
+  async function runAll() {
+    for (const [module, sources] of Object.entries(cases)) {
+      let modulePassed = 0;
+      for (const source of sources) {
+        // determinism has no node counterpart: the reference is the same file run
+        // in node's own realm.
+        const expected = await runCase(() => eval(`(${source})`)(nodeModules[module], require), nodeIsBuffer, null);
+        const actual = await runCase(() => engine.compile(source)(engine.modules[module], engine.require), engineIsBuffer, engine.runNextTimer);
+        const want = JSON.stringify(expected);
+        const got = JSON.stringify(actual);
+        if (want === got) {
+          passed++;
+          modulePassed++;
+          if (verbose) console.log(`ok   ${module}: ${source.slice(0, 120)}`);
+        } else {
+          failed++;
+          console.log(`FAIL ${module}: ${source.slice(0, 300)}\n  node:   ${want.slice(0, 600)}\n  engine: ${got.slice(0, 600)}`);
+        }
+      }
+      console.log(`${module}: ${modulePassed}/${sources.length} cases agree with node`);
+    }
+  }
 }
 
 // Other runners (another engine, say) can reuse the cases and normalisation.
-module.exports = { cases, normalize, run, hex };
+module.exports = { cases, normalize, run, runCase, hex, bundledFiles };
 
 if (require.main === module) main();
