@@ -215,6 +215,8 @@ pub mod codes {
     pub const ASYNC_PYTHON_HANDLER: &str = "EP0202";
     /// A Python handler cannot be called with `(event, context)`.
     pub const HANDLER_SIGNATURE: &str = "EP0203";
+    /// A `{{NAME}}` deploy-time placeholder without a value.
+    pub const UNDEFINED_PLACEHOLDER: &str = "EP0204";
 }
 
 /// Every diagnostic code edgeport can emit (the frontends', and the converter's EP0005/EP0006).
@@ -372,31 +374,36 @@ pub const CODES: &[CodeInfo] = &[
     CodeInfo {
         code: codes::UNRESOLVED_MODULE,
         severity: Severity::Error,
-        summary: "npm module cannot be resolved",
-        explanation: "The function requires an npm package. Single-file conversion only sees \
-            this file, so the package's code is not part of the converted function and the \
-            require would fail at the edge. Bundling npm packages arrives with batch \
-            conversion; until then, bundle the function into one file (esbuild or webpack) and \
-            convert the bundle, or replace small dependencies with a few lines of code.",
+        summary: "npm package not found",
+        explanation: "The function requires an npm package that is not installed where Node \
+            would look for it: a `node_modules` directory next to the requiring file or above \
+            it. The converter bundles the packages a function uses into its artifact, the way \
+            a deployment package holds them, so they must be installed before converting. Run \
+            `npm ci` (or `npm install`) in the function's package, or remove the require. In \
+            an npm package's own code this is a warning: packages often require optional \
+            dependencies inside `try`, and the require only fails if that code runs.",
     },
     CodeInfo {
         code: codes::UNSUPPORTED_BUILTIN,
         severity: Severity::Error,
         summary: "Node built-in not available yet",
         explanation: "The function requires a Node.js built-in module that the edge engine \
-            does not provide yet; only `querystring` and `buffer` (with or without the `node:` \
-            prefix) are available today. Calls into the module would throw at the edge. \
-            Replace the module with plain JavaScript (URL parsing and path joining are a few \
-            lines), or wait for the built-in to be supported.",
+            does not provide. The engine provides `buffer`, `crypto` (hashes, HMAC, random \
+            values), `events`, `fs` (read-only, over the files bundled with the function), \
+            `path`, `querystring`, `stream`, `string_decoder`, `timers`, `url` and `util`, \
+            with or without the `node:` prefix. Calls into other modules would throw at the \
+            edge. Replace the module with plain JavaScript, or move the work to the origin.",
     },
     CodeInfo {
         code: codes::LOCAL_MODULE,
         severity: Severity::Error,
-        summary: "local module not bundled",
-        explanation: "The function requires another file of its own package (a relative or \
-            absolute path). Single-file conversion does not bundle local modules yet, so the \
-            require would fail at the edge. Bundle the function into a single file (esbuild \
-            or webpack) and convert the bundle, or inline the module.",
+        summary: "local module not found",
+        explanation: "The function requires a file of its own package (a relative or absolute \
+            path) that does not exist, with any of the extensions Node tries (`.js`, `.json`, \
+            `.cjs`, `.mjs`, `.ts`, or a directory's `package.json` `main` or `index` file). The \
+            converter bundles local modules into the artifact, so a require that Node could not \
+            satisfy fails conversion rather than failing at the edge. Fix the path, or add the \
+            missing file.",
     },
     CodeInfo {
         code: codes::THIRD_PARTY_PACKAGE,
@@ -451,6 +458,18 @@ pub const CODES: &[CodeInfo] = &[
             or a keyword-only parameter without a default), so every invocation raises \
             TypeError, on Lambda as at the edge. The function converts and reproduces that \
             failure; declare the handler as `def handler(event, context):` to fix it.",
+    },
+    CodeInfo {
+        code: codes::UNDEFINED_PLACEHOLDER,
+        severity: Severity::Warning,
+        summary: "deploy-time placeholder without a value",
+        explanation: "The function's code holds a `{{NAME}}` placeholder that a deployment \
+            pipeline used to replace (Lambda@Edge has no environment variables, so \
+            configuration is written into the code at deploy time). No value was given for it, \
+            so the converted function keeps the placeholder text, and behaves as the code would \
+            if deployed without substitution. Give the value with `--define NAME=VALUE`, a \
+            `--values` file, or a `[defines]` entry in `edgeport.toml`; `${NAME}` and \
+            `__NAME__` are substituted too when NAME has a value.",
     },
 ];
 

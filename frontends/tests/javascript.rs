@@ -347,12 +347,16 @@ fn fixtures_cover_every_diagnostic_code() {
         }
     }
     use edgeport_frontends::diagnostic::codes;
-    // The analyzer's own failure has no fixture; the engine's codes come from the converter
-    // and are covered by its tests; Python-only codes are covered by `tests/python.rs`.
+    // The analyzer's own failure has no fixture; the engine's codes, module resolution's and
+    // placeholders' come from the converter and are covered by its tests; Python-only codes
+    // are covered by `tests/python.rs`.
     let elsewhere = [
         codes::INTERNAL_ERROR,
         codes::ENGINE_REJECTED_SCRIPT,
         codes::TOP_LEVEL_FAILED,
+        codes::UNRESOLVED_MODULE,
+        codes::LOCAL_MODULE,
+        codes::UNDEFINED_PLACEHOLDER,
         codes::THIRD_PARTY_PACKAGE,
         codes::THREADS_AND_SIGNALS,
         codes::ASYNC_PYTHON_HANDLER,

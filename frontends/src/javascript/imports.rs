@@ -68,8 +68,22 @@ const NODE_BUILTINS: &[&str] = &[
     "zlib",
 ];
 
-/// Built-ins the edge engine provides today.
-const SUPPORTED_BUILTINS: &[&str] = &["querystring", "buffer"];
+/// Built-ins the edge engine provides (`converter/engines/javascript/js/node/`).
+pub const SUPPORTED_BUILTINS: &[&str] = &[
+    "buffer",
+    "crypto",
+    "events",
+    "fs",
+    "fs/promises",
+    "path",
+    "querystring",
+    "stream",
+    "string_decoder",
+    "timers",
+    "timers/promises",
+    "url",
+    "util",
+];
 
 /// Built-ins whose purpose is outbound networking.
 const NETWORK_BUILTINS: &[&str] = &["http", "https", "net", "tls", "dgram", "http2", "dns"];
@@ -223,18 +237,6 @@ fn load_diagnostic(import: &Import) -> Option<Diagnostic> {
                 .with_help("use a pure JavaScript package (bcryptjs instead of bcrypt, for example) or move the work to origin"),
         );
     }
-    if specifier.starts_with("./")
-        || specifier.starts_with("../")
-        || specifier.starts_with('/')
-        || specifier == "."
-        || specifier == ".."
-    {
-        return Some(
-            Diagnostic::error(codes::LOCAL_MODULE, "local modules are not bundled yet")
-                .with_label(span, format!("'{specifier}' {verb}"))
-                .with_help("bundle the function into one file (for example with esbuild) and convert the bundle, or inline the module"),
-        );
-    }
     if let Some(builtin) = builtin_name(specifier) {
         let base = builtin.split('/').next().unwrap_or(builtin);
         if base == "child_process" {
@@ -260,12 +262,12 @@ fn load_diagnostic(import: &Import) -> Option<Diagnostic> {
         return Some(
             Diagnostic::error(
                 codes::UNSUPPORTED_BUILTIN,
-                format!("Node built-in '{builtin}' is not available in the edge engine yet"),
+                format!("Node built-in '{builtin}' is not available in the edge engine"),
             )
             .with_label(span, verb)
             .with_help(format!(
-                "the edge engine provides {} today; replace the module with plain JavaScript",
-                SUPPORTED_BUILTINS.join(" and ")
+                "the edge engine provides {}; replace the module with plain JavaScript",
+                SUPPORTED_BUILTINS.join(", ")
             )),
         );
     }
@@ -276,14 +278,9 @@ fn load_diagnostic(import: &Import) -> Option<Diagnostic> {
                 .with_help("outbound calls are not available in the edge runtime; fetch the data at deploy time or move the call to origin"),
         );
     }
-    Some(
-        Diagnostic::error(
-            codes::UNRESOLVED_MODULE,
-            format!("module '{specifier}' cannot be resolved; bundling npm packages arrives with batch conversion"),
-        )
-        .with_label(span, verb)
-        .with_help("bundle the function into one file (for example with esbuild) and convert the bundle"),
-    )
+    // Local modules and npm packages are resolved and bundled by the converter, which
+    // reports those it cannot find.
+    None
 }
 
 /// The package part of a bare specifier: `@scope/name` or `name`.

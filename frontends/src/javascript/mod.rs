@@ -44,6 +44,68 @@ pub fn analyze(file: &SourceFile, options: &Options) -> Analysis {
     guarded(|| analyze_on_this_thread(file, options))
 }
 
+/// Whether `specifier` names a Node built-in module (`fs`, `node:fs`, `fs/promises`).
+pub fn is_builtin(specifier: &str) -> bool {
+    imports::builtin_name(specifier).is_some()
+}
+
+/// Where a module that the handler loads comes from, which decides how strictly it is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleOrigin {
+    /// The function's own code: judged like the handler.
+    Local,
+    /// An npm package: only syntax the engine cannot run is an error. Packages read
+    /// `process.env` and require network modules on paths a handler may never take, so their
+    /// module loads are warnings and their uses of the runtime are not reported.
+    Package,
+}
+
+/// Analyzes a module the handler loads (a local file or a package's file): its imports and the
+/// CommonJS script the engine runs, without looking for a handler. Never fails or panics.
+pub fn analyze_module(file: &SourceFile, origin: ModuleOrigin) -> Analysis {
+    guarded(|| analyze_module_on_this_thread(file, origin))
+}
+
+fn analyze_module_on_this_thread(file: &SourceFile, origin: ModuleOrigin) -> Analysis {
+    let parsed = parse::parse(file);
+    let mut diagnostics = parsed.diagnostics;
+    let Some(program) = parsed.program else {
+        return Analysis { facts: None, diagnostics, lowered: None };
+    };
+    let source = parsed.source;
+    let typescript = parsed.dialect.is_typescript();
+    let syntax_ok = diagnostics.is_empty();
+    let erasure = erasure::Erasure::new(&program, typescript);
+    let loads = imports::analyze(&program, source, &erasure);
+    let lowering = lower::lower(&program, source, typescript, &erasure);
+    let mut findings = loads.diagnostics;
+    if origin == ModuleOrigin::Package {
+        // `process.env.NODE_DEBUG` and friends are read by most packages and are as undefined
+        // at the edge as they are in a Lambda@Edge deployment, so only loads are reported.
+        for finding in &mut findings {
+            finding.severity = crate::diagnostic::Severity::Warning;
+        }
+    } else {
+        findings.extend(usage::analyze(&program, source, &loads.bindings));
+    }
+    diagnostics.extend(findings);
+    diagnostics.extend(lowering.diagnostics);
+    sort_diagnostics(&mut diagnostics);
+    let facts = HandlerFacts {
+        language: if typescript { Language::TypeScript } else { Language::JavaScript },
+        module_kind: if program.is_module() { ModuleKind::Esm } else { ModuleKind::CommonJs },
+        handler: None,
+        imports: loads.imports,
+        builtins: loads.builtins,
+        module_state: Vec::new(),
+        nondeterminism: Vec::new(),
+        event_types: Vec::new(),
+        comparisons: Vec::new(),
+        reads: Vec::new(),
+    };
+    Analysis { facts: Some(facts), diagnostics, lowered: if syntax_ok { lowering.text } else { None } }
+}
+
 fn analyze_on_this_thread(file: &SourceFile, options: &Options) -> Analysis {
     let parsed = parse::parse(file);
     let mut diagnostics = parsed.diagnostics;
