@@ -7,9 +7,15 @@
 //! snapshot ([`artifact_builder`]); [`output`] writes the artifact and its manifest atomically.
 
 mod artifact_builder;
+pub mod batch;
+pub mod cache;
+pub mod changed;
 pub mod discover;
+mod js_bundle;
 pub mod output;
+pub mod placeholders;
 mod python_bundle;
+pub mod values_file;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -174,8 +180,13 @@ struct Prepared {
     facts: HandlerFacts,
     handler: String,
     warnings: Vec<Diagnostic>,
-    /// Bytecode (JavaScript) or the source with its bundled modules (Python).
+    /// The engine's load payload: the compiled module table and files (JavaScript) or the
+    /// source with its bundled modules (Python).
     code: Vec<u8>,
+    /// Every file read.
+    inputs: Vec<PathBuf>,
+    /// The JavaScript modules, to point top-level failures at the right file.
+    modules: Vec<js_bundle::BundledModule>,
 }
 
 impl Converter {
@@ -201,40 +212,68 @@ impl Converter {
     /// [`ConvertError::Diagnostics`]; nothing here panics on bad input.
     pub fn convert(&mut self, function: &FunctionSource, options: &ConvertOptions) -> Result<Converted, ConvertError> {
         let started = Instant::now();
-        let text = std::fs::read(&function.path)
+        let original = std::fs::read(&function.path)
             .map_err(|source| ConvertError::Read { path: function.path.clone(), source })?;
-        let file = SourceFile { name: function.display_path(), text: String::from_utf8_lossy(&text).into_owned() };
+        let text = placeholders::substitute(&String::from_utf8_lossy(&original), &options.defines);
+        let file = SourceFile { name: function.display_path(), text };
         let kind = function.engine();
-        let filename = function.engine_filename();
         let analysis_options = Options { handler: options.handler.clone().or_else(|| function.handler.clone()) };
-        let prepared = match kind {
+        let (prepared, filename) = match kind {
             EngineKind::JavaScript => {
                 let analysis = javascript::analyze(&file, &analysis_options);
-                let (facts, handler, warnings, lowered) = accept(analysis, &file)?;
+                let (facts, handler, mut warnings, lowered) = accept(analysis, &file)?;
+                let bundle = js_bundle::bundle(&function.path, &file, lowered, &facts, &options.defines)?;
+                warnings.extend(bundle.warnings.iter().cloned());
+                warnings.extend(placeholder_warnings(&file, &options.defines));
                 let compiler = self.engine(kind)?.compiler.as_mut().expect("the JavaScript engine keeps a compiler");
-                let code = match compiler.compile(&filename, &lowered) {
-                    Ok(bytecode) => bytecode,
-                    Err(RuntimeError::Guest(error)) => {
-                        return Err(guest_diagnostic(file, warnings, codes::ENGINE_REJECTED_SCRIPT, "the engine rejected the script", &error, kind))
+                let mut bytecode = Vec::with_capacity(bundle.modules.len());
+                for module in &bundle.modules {
+                    match compiler.compile(&module.id, &module.script) {
+                        Ok(code) => bytecode.push(code),
+                        Err(RuntimeError::Guest(error)) => {
+                            let (file, warnings) = if module.id == bundle.modules[0].id {
+                                (file, warnings)
+                            } else {
+                                (module.file.clone(), Vec::new())
+                            };
+                            let summary = "the engine rejected the script";
+                            return Err(guest_diagnostic(file, &module.id, warnings, codes::ENGINE_REJECTED_SCRIPT, summary, &error, kind));
+                        }
+                        Err(other) => return Err(engine_error(other)),
                     }
-                    Err(other) => return Err(engine_error(other)),
-                };
-                Prepared { facts, handler, warnings, code }
+                }
+                let mut facts = facts;
+                facts.builtins = bundle.builtins.iter().cloned().collect();
+                let code = js_bundle::payload(&bundle, &bytecode);
+                let handler_id = bundle.modules[0].id.clone();
+                (Prepared { facts, handler, warnings, code, inputs: bundle.inputs, modules: bundle.modules }, handler_id)
             }
             EngineKind::Python => {
                 let analysis = python::analyze(&file, &analysis_options);
                 let (facts, handler, mut warnings, source) = accept(analysis, &file)?;
-                let python_bundle::Bundle { payload, missing } = python_bundle::bundle(&function.path, &source, &facts)?;
+                let python_bundle::Bundle { payload, missing, inputs } = python_bundle::bundle(&function.path, &source, &facts, &options.defines)?;
                 // A missing module the frontend already reported (boto3, requests) is not
                 // warned about twice.
                 let reported = |import: &&Import| warnings.iter().any(|d| d.labels.iter().any(|l| l.span == import.span));
                 let unbundled: Vec<Diagnostic> =
                     missing.iter().filter(|import| !reported(import)).filter_map(|import| python::unbundled_import(import)).collect();
                 warnings.extend(unbundled);
-                Prepared { facts, handler, warnings, code: payload }
+                warnings.extend(placeholder_warnings(&file, &options.defines));
+                let dir = function.path.parent().unwrap_or(std::path::Path::new("."));
+                warnings.extend(python_bundle::requirement_warnings(dir).into_iter().map(|finding| {
+                    Diagnostic::warning(codes::THIRD_PARTY_PACKAGE, format!("{}:{}: {}", python_bundle::REQUIREMENTS_FILE, finding.line, finding.message))
+                        .with_label(0..0, format!("a dependency of this function (requirements.txt line {})", finding.line))
+                        .with_help(finding.help)
+                }));
+                let mut inputs = inputs;
+                let requirements = dir.join(python_bundle::REQUIREMENTS_FILE);
+                if requirements.is_file() {
+                    inputs.push(requirements);
+                }
+                (Prepared { facts, handler, warnings, code: payload, inputs, modules: Vec::new() }, function.engine_filename())
             }
         };
-        let Prepared { facts, handler, warnings, code } = prepared;
+        let Prepared { facts, handler, warnings, code, inputs, modules } = prepared;
 
         let engine = self.engine(kind)?;
         let attached = [&options.event_types, &function.event_types, &facts.event_types]
@@ -250,7 +289,7 @@ impl Converter {
             handler: handler.clone(),
             event_types,
             builtins: facts.builtins.clone(),
-            source_hash: artifact::sha256_hex(&text),
+            source_hash: artifact::sha256_hex(&original),
             engine: kind.name().to_string(),
             edgeport_version: env!("CARGO_PKG_VERSION").to_string(),
             code_hash: engine.code_hash.clone(),
@@ -265,7 +304,15 @@ impl Converter {
         match instance.load(&handler, &filename, &metadata.builtins, &code) {
             Ok(()) => {}
             Err(RuntimeError::Guest(error)) => {
-                return Err(guest_diagnostic(file, warnings, codes::TOP_LEVEL_FAILED, "the module's top-level code failed", &error, kind))
+                // The failure may lie in one of the function's own modules: point there.
+                let failing = modules.iter().skip(1).filter(|m| m.local).find(|m| {
+                    error.trace.iter().take_while(|line| !line.contains(&format!("{filename}:"))).any(|line| line.contains(&format!("{}:", m.id)))
+                });
+                let summary = "the module's top-level code failed";
+                return Err(match failing {
+                    Some(module) => guest_diagnostic(module.file.clone(), &module.id, Vec::new(), codes::TOP_LEVEL_FAILED, summary, &error, kind),
+                    None => guest_diagnostic(file, &filename, warnings, codes::TOP_LEVEL_FAILED, summary, &error, kind),
+                });
             }
             Err(other) => return Err(engine_error(other)),
         }
@@ -275,7 +322,6 @@ impl Converter {
             None => artifact_builder::Image::Engine,
         };
         let wasm = artifact_builder::build(kind.wasm(), image, &code, &metadata)?;
-        let inputs = vec![function.path.clone()];
         Ok(Converted { wasm, metadata, facts, file, warnings, inputs, elapsed: started.elapsed() })
     }
 }
@@ -289,6 +335,20 @@ fn accept(analysis: Analysis, file: &SourceFile) -> Result<(HandlerFacts, String
         (Some((facts, text)), Some(handler)) => Ok((facts, handler, analysis.diagnostics, text)),
         _ => Err(ConvertError::Diagnostics { file: file.clone(), diagnostics: analysis.diagnostics }),
     }
+}
+
+/// Warnings for `{{NAME}}` placeholders left in the handler without a value.
+fn placeholder_warnings(file: &SourceFile, defines: &std::collections::BTreeMap<String, String>) -> Vec<Diagnostic> {
+    placeholders::undefined_names(&file.text, defines)
+        .into_iter()
+        .map(|name| {
+            let at = file.text.find(&format!("{{{{{name}")).or_else(|| file.text.find(&name)).unwrap_or(0);
+            let end = (at + name.len() + 4).min(file.text.len());
+            Diagnostic::warning(codes::UNDEFINED_PLACEHOLDER, format!("placeholder '{{{{{name}}}}}' has no value"))
+                .with_label(at..end, "left as written")
+                .with_help(format!("pass --define {name}=VALUE, a --values file, or a [defines] entry in edgeport.toml"))
+        })
+        .collect()
 }
 
 /// Snapshots are made with a frozen clock and seeded entropy so that converting the same source
@@ -305,6 +365,7 @@ fn engine_error(error: RuntimeError) -> ConvertError {
 /// pointing at that place in the user's source.
 fn guest_diagnostic(
     file: SourceFile,
+    engine_filename: &str,
     mut diagnostics: Vec<Diagnostic>,
     code: &'static str,
     summary: &str,
@@ -314,7 +375,7 @@ fn guest_diagnostic(
     let span = error
         .trace
         .iter()
-        .find_map(|line| location_in_trace(line, &file, engine))
+        .find_map(|line| location_in_trace(line, engine_filename, &file, engine))
         .unwrap_or(0..0);
     diagnostics.push(Diagnostic {
         code,
@@ -326,11 +387,11 @@ fn guest_diagnostic(
     ConvertError::Diagnostics { file, diagnostics }
 }
 
-/// Finds `name:line:column` of `file` in one trace line and converts it to a byte span.
-fn location_in_trace(line: &str, file: &SourceFile, engine: EngineKind) -> Option<std::ops::Range<usize>> {
-    let base = file.name.rsplit('/').next().unwrap_or(&file.name);
-    let at = line.find(&format!("{base}:"))?;
-    let mut numbers = line[at + base.len() + 1..].split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+/// Finds `name:line:column` in one trace line, where `name` is what the engine calls `file`,
+/// and converts it to a byte span of `file`.
+fn location_in_trace(line: &str, name: &str, file: &SourceFile, engine: EngineKind) -> Option<std::ops::Range<usize>> {
+    let at = line.find(&format!("{name}:"))?;
+    let mut numbers = line[at + name.len() + 1..].split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
     let line_number: usize = numbers.next()?.parse().ok()?;
     let mut column: usize = numbers.next().and_then(|c| c.parse().ok()).unwrap_or(1);
     if line_number == 1 && engine == EngineKind::JavaScript {
@@ -351,10 +412,12 @@ mod tests {
     fn trace_locations_become_spans() {
         let file = SourceFile { name: "corpus/x/index.js".into(), text: "a\nbcd\nef\n".into() };
         let js = EngineKind::JavaScript;
-        assert_eq!(location_in_trace("at handler (index.js:2:3)", &file, js), Some(4..4));
-        assert_eq!(location_in_trace("at index.js:1:63", &file, js), Some(1..1));
-        assert_eq!(location_in_trace("at <anonymous> (other.js:2:3)", &file, js), None);
+        let id = "/var/task/index.js";
+        assert_eq!(location_in_trace("at handler (/var/task/index.js:2:3)", id, &file, js), Some(4..4));
+        assert_eq!(location_in_trace("at /var/task/index.js:1:63", id, &file, js), Some(1..1));
+        assert_eq!(location_in_trace("at <anonymous> (/var/task/node_modules/x/index.js:2:3)", id, &file, js), None);
         let file = SourceFile { name: "corpus/x/lambda_function.py".into(), text: "ab\ncd\n".into() };
-        assert_eq!(location_in_trace("lambda_function.py:1:2 in <module>", &file, EngineKind::Python), Some(1..1));
+        let py = EngineKind::Python;
+        assert_eq!(location_in_trace("lambda_function.py:1:2 in <module>", "lambda_function.py", &file, py), Some(1..1));
     }
 }

@@ -8,6 +8,13 @@
 //! sit in a `try`); importing one fails at load, at conversion, as `Runtime.ImportModuleError`
 //! pointing at the import.
 //!
+//! Third-party packages are vendored the way Lambda deployment packages vendor them:
+//! `pip install -r requirements.txt --target <function directory>` puts each package beside
+//! the handler, where the import walk above bundles it like any local package. `requirements.txt`
+//! is checked against what is vendored ([`requirement_warnings`]): a requirement without its
+//! `*.dist-info` beside the handler, or one that ships compiled extensions, is a warning that
+//! says what to run.
+//!
 //! The payload is what `edgeport_load` of the Python engine reads: the source, then for every
 //! bundled module NUL, its path relative to the handler's directory, NUL, its text.
 
@@ -28,10 +35,17 @@ pub(crate) struct Bundle<'a> {
     pub(crate) payload: Vec<u8>,
     /// The handler's imports found neither in the standard library nor beside it.
     pub(crate) missing: Vec<&'a Import>,
+    /// The handler and every bundled module file.
+    pub(crate) inputs: Vec<PathBuf>,
 }
 
 /// The bundle for the handler at `handler` with text `source`.
-pub(crate) fn bundle<'a>(handler: &Path, source: &str, facts: &'a HandlerFacts) -> Result<Bundle<'a>, ConvertError> {
+pub(crate) fn bundle<'a>(
+    handler: &Path,
+    source: &str,
+    facts: &'a HandlerFacts,
+    defines: &BTreeMap<String, String>,
+) -> Result<Bundle<'a>, ConvertError> {
     let dir = handler.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let missing = facts
         .imports
@@ -50,7 +64,7 @@ pub(crate) fn bundle<'a>(handler: &Path, source: &str, facts: &'a HandlerFacts) 
                 continue;
             }
             let text = std::fs::read(&path).map_err(|source| ConvertError::Read { path: path.clone(), source })?;
-            let text = String::from_utf8_lossy(&text).into_owned();
+            let text = crate::placeholders::substitute(&String::from_utf8_lossy(&text), defines);
             let module = SourceFile::new(path.display().to_string(), text.clone());
             if let Some(facts) = python::analyze(&module, &Options::default()).facts {
                 pending.extend(local_imports(&facts));
@@ -67,7 +81,8 @@ pub(crate) fn bundle<'a>(handler: &Path, source: &str, facts: &'a HandlerFacts) 
         // Python source cannot hold NUL; one that does fails to compile either way.
         payload.extend(text.bytes().filter(|&byte| byte != 0));
     }
-    Ok(Bundle { payload, missing })
+    let inputs = std::iter::once(handler.to_path_buf()).chain(bundled.keys().cloned()).collect();
+    Ok(Bundle { payload, missing, inputs })
 }
 
 /// The top-level module an absolute import outside the standard library names.
@@ -113,6 +128,92 @@ fn collect_package(dir: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
+/// The requirements file Lambda's Python tooling reads, beside the handler.
+pub(crate) const REQUIREMENTS_FILE: &str = "requirements.txt";
+
+/// One finding about `requirements.txt`, as `(line, message, help)`.
+pub(crate) struct RequirementFinding {
+    /// 1-based line in `requirements.txt`.
+    pub(crate) line: usize,
+    /// What is wrong.
+    pub(crate) message: String,
+    /// What to do.
+    pub(crate) help: String,
+}
+
+/// Checks each requirement of `dir/requirements.txt` against the distributions vendored in
+/// `dir` (their `*.dist-info` directories): missing ones and ones with compiled extensions.
+pub(crate) fn requirement_warnings(dir: &Path) -> Vec<RequirementFinding> {
+    let Ok(text) = std::fs::read_to_string(dir.join(REQUIREMENTS_FILE)) else { return Vec::new() };
+    let vendored = vendored_distributions(dir);
+    let mut findings = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let Some(name) = requirement_name(line) else { continue };
+        match vendored.get(&normalize_distribution(name)) {
+            None => findings.push(RequirementFinding {
+                line: index + 1,
+                message: format!("'{name}' is required but not vendored beside the handler, so it is not part of the converted function"),
+                help: format!("run `pip install -r {REQUIREMENTS_FILE} --target .` in the function's directory, as for a Lambda deployment package, then convert again"),
+            }),
+            Some(record) => {
+                if let Some(native) = record.iter().find(|file| is_compiled_extension(file)) {
+                    findings.push(RequirementFinding {
+                        line: index + 1,
+                        message: format!("'{name}' ships a compiled extension ({native}), which cannot run in WebAssembly"),
+                        help: "use a pure-Python release of the package (many have one), or move the work to the origin".to_string(),
+                    });
+                }
+            }
+        }
+    }
+    findings
+}
+
+/// The distribution a requirement line names: `PyJWT[crypto]>=2.0 ; python_version>"3"`
+/// names `PyJWT`. Comments, options (`-r`, `--index-url`) and URLs name none.
+fn requirement_name(line: &str) -> Option<&str> {
+    let line = line.split('#').next().unwrap_or("").trim();
+    if line.is_empty() || line.starts_with('-') || line.contains("://") {
+        return None;
+    }
+    let end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')).unwrap_or(line.len());
+    (end > 0).then(|| &line[..end])
+}
+
+/// PEP 503 normalisation: case-insensitive, runs of `-`, `_` and `.` are one `-`.
+fn normalize_distribution(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The vendored distributions in `dir`: normalised name → the files its `RECORD` lists.
+fn vendored_distributions(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut found = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".dist-info") else { continue };
+        let distribution = stem.split_once('-').map_or(stem, |(name, _version)| name);
+        let record = std::fs::read_to_string(entry.path().join("RECORD")).unwrap_or_default();
+        let files = record.lines().filter_map(|line| line.split(',').next()).map(str::to_owned).collect();
+        found.insert(normalize_distribution(distribution), files);
+    }
+    found
+}
+
+fn is_compiled_extension(file: &str) -> bool {
+    file.ends_with(".so") || file.ends_with(".pyd") || file.contains(".so.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +223,30 @@ mod tests {
         python::analyze(&SourceFile::new("lambda_function.py", text), &Options::default())
             .facts
             .expect("parses")
+    }
+
+    #[test]
+    fn requirements_are_checked_against_vendored_distributions() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path();
+        std::fs::write(
+            dir.join(REQUIREMENTS_FILE),
+            "# deps\nitsdangerous==2.2.0\n-r other.txt\nPyYAML>=6 ; python_version > '3'\nmissing_pkg[extra]\nhttps://example.com/x.whl\n",
+        )
+        .expect("write");
+        for (dist, record) in [("itsdangerous-2.2.0.dist-info", "itsdangerous/__init__.py,sha256=x,1\n"), ("PyYAML-6.0.dist-info", "yaml/__init__.py,,\n_yaml.cpython-311-x86_64-linux-gnu.so,,\n")] {
+            std::fs::create_dir_all(dir.join(dist)).expect("mkdir");
+            std::fs::write(dir.join(dist).join("RECORD"), record).expect("write");
+        }
+        let findings: Vec<(usize, String)> = requirement_warnings(dir).into_iter().map(|f| (f.line, f.message)).collect();
+        assert_eq!(
+            findings,
+            [
+                (4, "'PyYAML' ships a compiled extension (_yaml.cpython-311-x86_64-linux-gnu.so), which cannot run in WebAssembly".to_string()),
+                (5, "'missing_pkg' is required but not vendored beside the handler, so it is not part of the converted function".to_string()),
+            ]
+        );
+        assert_eq!(normalize_distribution("Foo__Bar.baz"), "foo-bar-baz");
     }
 
     #[test]
@@ -140,7 +265,7 @@ mod tests {
         let handler = root.path().join("lambda_function.py");
         let source = std::fs::read_to_string(&handler).expect("read");
         let facts = facts_of(&handler);
-        let bundle = bundle(&handler, &source, &facts).expect("bundle");
+        let bundle = bundle(&handler, &source, &facts, &BTreeMap::new()).expect("bundle");
         let missing: Vec<&str> = bundle.missing.iter().map(|import| import.specifier.as_str()).collect();
         assert_eq!(missing, ["jwt"]);
         let parts: Vec<&[u8]> = bundle.payload.split(|&b| b == 0).collect();
@@ -148,5 +273,7 @@ mod tests {
         assert_eq!(parts[0], source.as_bytes());
         assert_eq!(names, ["helpers.py", "rules/__init__.py", "rules/table.py"]);
         assert_eq!(parts[2], b"from rules import R\n\ndef f():\n    return R\n");
+        let inputs: Vec<_> = bundle.inputs.iter().map(|p| p.strip_prefix(root.path()).expect("inside").display().to_string()).collect();
+        assert_eq!(inputs, ["lambda_function.py", "helpers.py", "rules/__init__.py", "rules/table.py"]);
     }
 }

@@ -18,7 +18,7 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::ffi::CString;
 
-use javy::quickjs::{qjs, Ctx, Function, Object, Value};
+use javy::quickjs::{qjs, Ctx, Function, IntoJs, Object, Value};
 use javy::{Config, Runtime};
 
 /// The operation succeeded; the output holds its result.
@@ -32,8 +32,20 @@ const PRELUDE: &str = include_str!("../js/prelude.js");
 /// Node built-ins implemented in JavaScript, as `(module name, CommonJS source)`.
 const BUILTINS: &[(&str, &str)] = &[
     ("edgeport:determinism", include_str!("../js/determinism.js")),
+    ("edgeport:errors", include_str!("../js/errors.js")),
     ("buffer", include_str!("../js/node/buffer.js")),
+    ("crypto", include_str!("../js/node/crypto.js")),
+    ("events", include_str!("../js/node/events.js")),
+    ("fs", include_str!("../js/node/fs.js")),
+    ("fs/promises", include_str!("../js/node/fs_promises.js")),
+    ("path", include_str!("../js/node/path.js")),
     ("querystring", include_str!("../js/node/querystring.js")),
+    ("stream", include_str!("../js/node/stream.js")),
+    ("string_decoder", include_str!("../js/node/string_decoder.js")),
+    ("timers", include_str!("../js/node/timers.js")),
+    ("timers/promises", include_str!("../js/node/timers_promises.js")),
+    ("url", include_str!("../js/node/url.js")),
+    ("util", include_str!("../js/node/util.js")),
 ];
 
 /// Bytes collected by the garbage collector before it runs again. QuickJS frees most objects by
@@ -211,37 +223,47 @@ pub extern "C" fn compile() -> u32 {
     })
 }
 
-/// Loads a compiled module: runs its top-level code and resolves the handler export.
+/// Loads a compiled function: defines its modules and files, runs the handler module's
+/// top-level code (which requires the rest) and resolves the handler export.
 ///
-/// Input: handler export name, NUL, filename, NUL, built-ins to preload (comma-separated), NUL,
-/// bytecode.
+/// Input: handler export name, NUL, the handler module's filename, NUL, built-ins to preload
+/// (comma-separated), NUL, then the bundle the converter wrote (converter/src/js_bundle.rs): a
+/// little-endian `u32` module count; per module its id, NUL, its resolutions as JSON, NUL, a
+/// `u32` length and its bytecode (the handler first); a `u32` file count; per file its path,
+/// NUL, a `u32` length and its bytes.
 #[export_name = "edgeport_load"]
 pub extern "C" fn load() -> u32 {
     let input = INPUT.with_borrow_mut(std::mem::take);
     with_context(|ctx| {
         let (handler, rest) = split_nul(&input)?;
         let (filename, rest) = split_nul(rest)?;
-        let (preload, bytecode) = split_nul(rest)?;
+        let (preload, mut rest) = split_nul(rest)?;
         let preload: Vec<&str> = preload.split(',').filter(|name| !name.is_empty()).collect();
-        let raw = ctx.as_raw().as_ptr();
-        // SAFETY: the bytecode was produced by `edgeport_compile` of this same engine build (the
-        // converter embeds both in one artifact); QuickJS validates its header and version.
-        let wrapper = unsafe {
-            let object = qjs::JS_ReadObject(raw, bytecode.as_ptr(), bytecode.len() as _, qjs::JS_READ_OBJ_BYTECODE as i32);
-            if qjs::JS_IsException(object) {
-                return Err(describe_exception(ctx));
+        let modules = javy::quickjs::Array::new(ctx.clone()).map_err(|e| js_error(ctx, e))?;
+        for index in 0..take_u32(&mut rest)? {
+            let (id, after_id) = split_nul(rest)?;
+            let (resolutions, after_resolutions) = split_nul(after_id)?;
+            rest = after_resolutions;
+            let length = take_u32(&mut rest)? as usize;
+            let bytecode = take_bytes(&mut rest, length)?;
+            let wrapper = eval_bytecode(ctx, bytecode)?;
+            let entry = javy::quickjs::Array::new(ctx.clone()).map_err(|e| js_error(ctx, e))?;
+            for (slot, value) in [(0, id.into_js(ctx)), (1, resolutions.into_js(ctx))] {
+                entry.set(slot, value.map_err(|e| js_error(ctx, e))?).map_err(|e| js_error(ctx, e))?;
             }
-            let value = qjs::JS_EvalFunction(raw, object);
-            if qjs::JS_IsException(value) {
-                return Err(describe_exception(ctx));
-            }
-            let global = qjs::JS_GetGlobalObject(raw);
-            qjs::JS_SetPropertyStr(raw, global, c"__edgeport_wrapper".as_ptr(), value);
-            qjs::JS_FreeValue(raw, global);
-            ctx.globals().get::<_, Value>("__edgeport_wrapper").map_err(|e| js_error(ctx, e))?
-        };
-        let _ = ctx.globals().remove("__edgeport_wrapper");
-        let loaded = call_shim::<_, ()>(ctx, "load", (wrapper, filename, handler, preload));
+            entry.set(2, wrapper).map_err(|e| js_error(ctx, e))?;
+            modules.set(index as usize, entry).map_err(|e| js_error(ctx, e))?;
+        }
+        let files = Object::new(ctx.clone()).map_err(|e| js_error(ctx, e))?;
+        for _ in 0..take_u32(&mut rest)? {
+            let (path, after_path) = split_nul(rest)?;
+            rest = after_path;
+            let length = take_u32(&mut rest)? as usize;
+            let bytes = take_bytes(&mut rest, length)?;
+            let array = javy::quickjs::TypedArray::<u8>::new(ctx.clone(), bytes.to_vec()).map_err(|e| js_error(ctx, e))?;
+            files.set(path, array).map_err(|e| js_error(ctx, e))?;
+        }
+        let loaded = call_shim::<_, ()>(ctx, "load", (modules, files, filename, handler, preload));
         if loaded.is_ok() {
             drain_jobs(ctx);
         }
@@ -254,6 +276,44 @@ pub extern "C" fn load() -> u32 {
     })
 }
 
+/// Evaluates bytecode from `edgeport_compile`, which yields the module's CommonJS wrapper.
+fn eval_bytecode<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> Result<Value<'js>, String> {
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: the bytecode was produced by `edgeport_compile` of this same engine build (the
+    // converter embeds both in one artifact); QuickJS validates its header and version. The
+    // wrapper is parked on the global object so that it is handed over as an owned value.
+    unsafe {
+        let object = qjs::JS_ReadObject(raw, bytecode.as_ptr(), bytecode.len() as _, qjs::JS_READ_OBJ_BYTECODE as i32);
+        if qjs::JS_IsException(object) {
+            return Err(describe_exception(ctx));
+        }
+        let value = qjs::JS_EvalFunction(raw, object);
+        if qjs::JS_IsException(value) {
+            return Err(describe_exception(ctx));
+        }
+        let global = qjs::JS_GetGlobalObject(raw);
+        qjs::JS_SetPropertyStr(raw, global, c"__edgeport_wrapper".as_ptr(), value);
+        qjs::JS_FreeValue(raw, global);
+    }
+    let wrapper = ctx.globals().get::<_, Value>("__edgeport_wrapper").map_err(|e| js_error(ctx, e))?;
+    let _ = ctx.globals().remove("__edgeport_wrapper");
+    Ok(wrapper)
+}
+
+fn take_u32(bytes: &mut &[u8]) -> Result<u32, String> {
+    let head = take_bytes(bytes, 4)?;
+    Ok(u32::from_le_bytes([head[0], head[1], head[2], head[3]]))
+}
+
+fn take_bytes<'a>(bytes: &mut &'a [u8], length: usize) -> Result<&'a [u8], String> {
+    if bytes.len() < length {
+        return Err(error_json("EngineError", "malformed input: the bundle is truncated"));
+    }
+    let (head, rest) = bytes.split_at(length);
+    *bytes = rest;
+    Ok(head)
+}
+
 /// Invokes the handler. Input: the invocation envelope as JSON (see `js/prelude.js`).
 /// Output: the outcome JSON.
 #[export_name = "edgeport_invoke"]
@@ -263,7 +323,7 @@ pub extern "C" fn invoke() -> u32 {
         let envelope = std::str::from_utf8(&input).map_err(|_| error_json("EngineError", "the envelope is not UTF-8"))?;
         let started = call_shim::<_, ()>(ctx, "invoke", (envelope,));
         if started.is_ok() {
-            drain_jobs(ctx);
+            run_event_loop(ctx);
         }
         // Stopped by the budget: the shim's state is abandoned, as Lambda abandons a timed-out
         // invocation; the next invocation starts afresh.
@@ -332,6 +392,18 @@ where
 /// which the shim observes through the rejection tracker.
 fn drain_jobs(ctx: &Ctx<'_>) {
     while ctx.execute_pending_job() {}
+}
+
+/// An invocation's event loop, as node runs it: promise jobs until none is left, then the next
+/// timer (the shim's virtual clock; it says when timers no longer matter), and again, until
+/// both are empty or the budget stops the script.
+fn run_event_loop(ctx: &Ctx<'_>) {
+    loop {
+        drain_jobs(ctx);
+        if INTERRUPTED.with(Cell::get) || !matches!(call_shim::<_, bool>(ctx, "runTimer", ()), Ok(true)) {
+            break;
+        }
+    }
 }
 
 fn eval_script(ctx: &Ctx<'_>, source: &str, name: &str) -> Result<(), String> {
