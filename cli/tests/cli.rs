@@ -47,7 +47,7 @@ fn syntax_error_is_a_located_diagnostic_and_exit_1() {
     let (stderr, stdout) = failed_conversion("broken", "exports.handler = async (event) => {\n  return event.;\n};\n");
     assert!(stderr.contains("EP0001"), "{stderr}");
     assert!(stderr.contains("index.js:2:"), "diagnostic names file:line:col: {stderr}");
-    assert!(stdout.contains("FAILED"));
+    assert!(stdout.lines().any(|l| l.starts_with("broken") && l.contains("failed")), "{stdout}");
 }
 
 #[test]
@@ -65,22 +65,65 @@ fn unsupported_api_is_a_diagnostic_with_its_location() {
     assert!(stderr.contains("index.js:1:"), "{stderr}");
 }
 
+fn index_statuses(out: &Path) -> Vec<String> {
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("index")).expect("JSON");
+    index["functions"].as_array().expect("list").iter().map(|f| f["status"].as_str().unwrap_or("").to_string()).collect()
+}
+
 #[test]
-fn one_broken_function_does_not_stop_the_batch() {
+fn one_broken_function_does_not_stop_the_batch_and_the_next_run_reuses_the_others() {
     let dir = functions(&[("alpha", GOOD), ("broken", "exports.handler = ;\n"), ("gamma", GOOD)]);
     let out = path(&dir, "dist");
-    let output = edgeport(&["convert", dir.path().to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")]);
+    let convert = |extra: &[&str]| {
+        let mut args = vec!["convert", dir.path().to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8"), "--jobs", "2"];
+        args.extend_from_slice(extra);
+        edgeport(&args)
+    };
+    let output = convert(&[]);
     assert_eq!(output.status.code(), Some(1), "stderr: {}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("2 converted, 1 failed"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("broken") && l.contains("FAILED") && l.contains("EP0001")), "{stdout}");
+    assert!(stdout.contains("2 converted, 0 cached, 1 failed in "), "{stdout}");
+    let broken = stdout.lines().find(|l| l.starts_with("broken")).unwrap_or_default();
+    assert!(broken.contains("failed") && broken.contains("EP0001") && broken.contains("index.js:1:"), "{stdout}");
+    assert!(text(&output.stderr).contains("EP0001"), "diagnostics are rendered on stderr");
     assert!(out.join("alpha/function.wasm").is_file());
     assert!(out.join("gamma/function.wasm").is_file());
     assert!(!out.join("broken").exists());
-    let index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("index")).expect("JSON");
-    let statuses: Vec<_> = index["functions"].as_array().expect("list").iter().map(|f| f["status"].as_str().unwrap_or("")).collect();
-    assert_eq!(statuses, ["converted", "failed", "converted"]);
+    assert_eq!(index_statuses(&out), ["converted", "failed", "converted"]);
+
+    let again = convert(&[]);
+    assert_eq!(again.status.code(), Some(1), "stderr: {}", text(&again.stderr));
+    let stdout = text(&again.stdout);
+    assert!(stdout.contains("0 converted, 2 cached, 1 failed in "), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("alpha") && l.contains("cached")), "{stdout}");
+    assert_eq!(index_statuses(&out), ["cached", "failed", "cached"]);
+
+    std::fs::write(path(&dir, "broken/index.js"), GOOD).expect("fix");
+    let fixed = convert(&[]);
+    assert_eq!(fixed.status.code(), Some(0), "stderr: {}", text(&fixed.stderr));
+    assert!(text(&fixed.stdout).contains("1 converted, 2 cached, 0 failed in "), "{}", text(&fixed.stdout));
+    let forced = convert(&["--no-cache"]);
+    assert!(text(&forced.stdout).contains("3 converted, 0 cached, 0 failed in "), "{}", text(&forced.stdout));
+}
+
+#[test]
+fn convert_usage_errors_exit_2_and_say_what_was_expected() {
+    let dir = functions(&[("alpha", GOOD)]);
+    let root = dir.path().to_str().expect("utf-8");
+    let output = edgeport(&["convert", root, "--shard", "5/4"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("expected i/n with 1 <= i <= n"), "{}", text(&output.stderr));
+
+    let values = path(&dir, "prod.env");
+    std::fs::write(&values, "API_HOST=api.example.com\nnot a pair\n").expect("write");
+    let output = edgeport(&["convert", root, "--values", values.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("prod.env:2: `not a pair` is not NAME=VALUE"), "{}", text(&output.stderr));
+
+    let output = edgeport(&["convert", root, "--define", "NOVALUE"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("NAME=VALUE"), "{}", text(&output.stderr));
 }
 
 #[test]

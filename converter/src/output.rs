@@ -1,5 +1,6 @@
 //! Writing converted functions: `<out>/<name>/function.wasm` and `<out>/<name>/manifest.json`,
-//! plus `<out>/manifest.json` listing every function of the run.
+//! plus `<out>/manifest.json` listing every function of the run. A function's manifest also
+//! holds what [`crate::cache`] needs to tell, next run, whether the artifact is still current.
 //!
 //! Invariant: every file is written to a temporary file in the same directory and renamed into
 //! place, so a reader (or a crash) never sees half a file.
@@ -9,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use edgeport_frontends::diagnostic::Diagnostic;
 use edgeport_frontends::SourceFile;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::cache::CacheRecord;
 use crate::Converted;
 
 /// The artifact's file name inside a function's output directory.
@@ -18,11 +20,11 @@ pub const ARTIFACT_FILE: &str = "function.wasm";
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
-/// A diagnostic as written to manifests.
-#[derive(Debug, Clone, Serialize)]
+/// A diagnostic as written to manifests (and read back from them for a cached function).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiagnosticRecord {
     /// Diagnostic code, e.g. `EP0105`.
-    pub code: &'static str,
+    pub code: String,
     /// `error` or `warning`.
     pub severity: String,
     /// The message.
@@ -35,7 +37,7 @@ impl DiagnosticRecord {
     /// The record for `diagnostic` in `file`.
     pub fn new(diagnostic: &Diagnostic, file: &SourceFile) -> Self {
         DiagnosticRecord {
-            code: diagnostic.code,
+            code: diagnostic.code.to_string(),
             severity: format!("{:?}", diagnostic.severity).to_lowercase(),
             message: diagnostic.message.clone(),
             location: diagnostic.location(file).map(|(line, column)| format!("{}:{line}:{column}", file.name)),
@@ -45,18 +47,45 @@ impl DiagnosticRecord {
 
 /// Writes one converted function and returns its directory.
 pub fn write_function(out_dir: &Path, converted: &Converted) -> std::io::Result<PathBuf> {
+    write_function_with_cache(out_dir, converted, None)
+}
+
+/// Writes one converted function with the record that lets a later run reuse it (its inputs
+/// and fingerprint; without one, the next run rebuilds it) and returns its directory.
+pub fn write_function_with_cache(out_dir: &Path, converted: &Converted, cache: Option<&CacheRecord>) -> std::io::Result<PathBuf> {
     let dir = out_dir.join(&converted.metadata.name);
     std::fs::create_dir_all(&dir)?;
+    // The artifact is renamed into place before the manifest: a crash in between leaves an
+    // old manifest whose fingerprint no longer matches, never a manifest vouching for a
+    // missing artifact.
     write_atomically(&dir.join(ARTIFACT_FILE), &converted.wasm)?;
-    let manifest = serde_json::json!({
+    let mut manifest = serde_json::json!({
         "metadata": converted.metadata,
         "source": converted.file.name,
         "artifactBytes": converted.wasm.len(),
         "facts": converted.facts,
         "warnings": converted.warnings.iter().map(|d| DiagnosticRecord::new(d, &converted.file)).collect::<Vec<_>>(),
     });
+    if let (Some(cache), Some(fields)) = (cache, manifest.as_object_mut()) {
+        fields.insert("fingerprint".into(), serde_json::Value::String(cache.fingerprint.clone()));
+        fields.insert("inputs".into(), serde_json::to_value(&cache.inputs).expect("input records always serialise"));
+    }
     write_atomically(&dir.join(MANIFEST_FILE), &to_pretty_json(&manifest))?;
     Ok(dir)
+}
+
+/// Removes the artifact and manifest a previous run left for a function that no longer
+/// converts, so that `<out>` never offers a stale artifact for deployment. Files that are
+/// not there are fine.
+pub fn remove_function(out_dir: &Path, name: &str) -> std::io::Result<()> {
+    let dir = out_dir.join(name);
+    for file in [MANIFEST_FILE, ARTIFACT_FILE] {
+        match std::fs::remove_file(dir.join(file)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// One line of the run's index.
@@ -67,10 +96,12 @@ pub struct IndexEntry {
     pub name: String,
     /// The handler file.
     pub source: String,
-    /// `converted` or `failed`.
+    /// `converted`, `cached` (an earlier run's artifact is still current) or `failed`.
     pub status: &'static str,
-    /// The artifact, relative to the output directory, when converted.
+    /// The artifact, relative to the output directory, when converted or cached.
     pub artifact: Option<String>,
+    /// The artifact's size in bytes, when converted or cached.
+    pub artifact_bytes: Option<u64>,
     /// Errors and warnings.
     pub diagnostics: Vec<DiagnosticRecord>,
     /// Other failure (I/O, engine), when there is no diagnostic to show.

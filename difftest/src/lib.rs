@@ -8,13 +8,15 @@
 //! coverage is measured ([`coverage`]), and [`runner`] assembles the [`report`] — Markdown,
 //! JSON or JUnit XML.
 
-pub mod changed;
 pub mod compare;
 pub mod coverage;
+pub mod deployed;
 pub mod reference;
 pub mod report;
 pub mod runner;
 pub mod synthesize;
 
+/// `--changed-since` lives in the converter, which `edgeport convert` shares it with.
+pub use edgeport_converter::changed;
 pub use report::{Format, Report};
 pub use runner::{run, FunctionConfig, TestOptions};

@@ -1,12 +1,18 @@
-//! `edgeport convert <file-or-dir> --out dist/`: one artifact directory per function.
+//! `edgeport convert <file-or-dir> --out dist/`: one artifact directory per function, converted
+//! in parallel, reusing the artifacts that are still current, with a progress bar on a terminal
+//! and a summary table on stdout. The batch itself is `edgeport_converter::batch`.
 
-use std::io::Write;
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use anyhow::Context;
-use edgeport_converter::output::{self, DiagnosticRecord, IndexEntry};
-use edgeport_converter::{discover, ConvertError, ConvertOptions, Converter};
+use edgeport_converter::batch::{self, BatchOptions, BatchReport, Event, FunctionReport, FunctionStatus, Shard};
+use edgeport_converter::{changed, ConvertOptions};
 use edgeport_runtime::cloudfront::EventType;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Status;
 
@@ -27,92 +33,163 @@ pub struct Args {
     /// Build without the pre-initialised snapshot (slower cold starts; for comparison).
     #[arg(long)]
     no_snapshot: bool,
+    /// Functions converted at once (default: one per CPU).
+    #[arg(long)]
+    jobs: Option<NonZeroUsize>,
+    /// Rebuild every function, even those whose artifact in --out is still current.
+    #[arg(long)]
+    no_cache: bool,
+    /// Only convert functions with files changed since this git ref (its merge base with HEAD),
+    /// counting the files outside their directory that their last conversion read.
+    #[arg(long, value_name = "GIT_REF")]
+    changed_since: Option<String>,
+    /// Convert only shard I of N (1-based, e.g. 2/4) for a CI matrix; a function's shard
+    /// depends on its name alone.
+    #[arg(long, value_name = "I/N", value_parser = |s: &str| s.parse::<Shard>().map_err(|e| e.to_string()))]
+    shard: Option<Shard>,
+    #[command(flatten)]
+    placeholders: super::PlaceholderArgs,
 }
 
 fn parse_event_type(text: &str) -> Result<EventType, String> {
     text.parse()
 }
 
-/// Converts every function found; one failure never stops the others.
+/// Converts every function selected; one failure never stops the others.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let functions = discover::discover(&args.path)?;
-    let runtime = super::runtime();
-    let mut converter = Converter::new(&runtime).context("preparing the engines")?;
-    let options = ConvertOptions {
-        handler: args.handler,
-        event_types: args.event_types,
-        no_snapshot: args.no_snapshot,
-        ..ConvertOptions::default()
+    let super::Project { mut functions, defines } = super::project(&args.path, args.placeholders)?;
+    if let Some(shard) = args.shard {
+        let total = functions.len();
+        functions = shard.select(functions);
+        eprintln!("shard {shard}: {} of {}", functions.len(), plural(total, "function"));
+    }
+    if let Some(since) = &args.changed_since {
+        let changed = changed::changed_files(&args.path, since)?;
+        let total = functions.len();
+        functions = batch::changed_functions(functions, &changed, &args.out);
+        eprintln!("{} of {} changed since {since}", functions.len(), plural(total, "function"));
+    }
+
+    let options = BatchOptions {
+        convert: ConvertOptions {
+            handler: args.handler,
+            event_types: args.event_types,
+            no_snapshot: args.no_snapshot,
+            defines,
+            ..ConvertOptions::default()
+        },
+        out_dir: args.out.clone(),
+        jobs: args.jobs.map_or_else(default_jobs, NonZeroUsize::get),
+        cache: !args.no_cache,
     };
-    let mut stderr = std::io::stderr().lock();
-    let mut index = Vec::with_capacity(functions.len());
-    let mut rows = Vec::with_capacity(functions.len());
-
-    for function in &functions {
-        let mut entry = IndexEntry {
-            name: function.name.clone(),
-            source: function.display_path(),
-            status: "failed",
-            artifact: None,
-            diagnostics: Vec::new(),
-            error: None,
-        };
-        match converter.convert(function, &options) {
-            Ok(converted) => {
-                for warning in &converted.warnings {
-                    writeln!(stderr, "{}", warning.render(&converted.file))?;
-                }
-                let dir = output::write_function(&args.out, &converted)
-                    .with_context(|| format!("writing {}", args.out.join(&function.name).display()))?;
-                entry.status = "converted";
-                entry.artifact = Some(format!("{}/{}", function.name, output::ARTIFACT_FILE));
-                entry.diagnostics = converted.warnings.iter().map(|d| DiagnosticRecord::new(d, &converted.file)).collect();
-                rows.push(format!(
-                    "{:<28} converted  {:>9}  {:>7.0} ms  {}",
-                    function.name,
-                    human_bytes(converted.wasm.len()),
-                    converted.elapsed.as_secs_f64() * 1e3,
-                    dir.join(output::ARTIFACT_FILE).display()
-                ));
-            }
-            Err(ConvertError::Diagnostics { file, diagnostics }) => {
-                for diagnostic in &diagnostics {
-                    writeln!(stderr, "{}", diagnostic.render(&file))?;
-                }
-                entry.diagnostics = diagnostics.iter().map(|d| DiagnosticRecord::new(d, &file)).collect();
-                let first = entry.diagnostics.iter().find(|d| d.severity == "error");
-                rows.push(format!(
-                    "{:<28} FAILED     {}",
-                    function.name,
-                    first.map_or_else(String::new, |d| format!(
-                        "{} {} at {}",
-                        d.code,
-                        d.message,
-                        d.location.as_deref().unwrap_or(&file.name)
-                    ))
-                ));
-            }
-            Err(other) => {
-                writeln!(stderr, "error: {}: {other}", function.display_path())?;
-                rows.push(format!("{:<28} FAILED     {other}", function.name));
-                entry.error = Some(other.to_string());
-            }
-        }
-        index.push(entry);
-    }
-    output::write_index(&args.out, &index).with_context(|| format!("writing {}", args.out.join(output::MANIFEST_FILE).display()))?;
-
-    let failed = index.iter().filter(|e| e.status == "failed").count();
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{:<28} {:<10} {:>9}  {:>10}  artifact", "function", "status", "size", "time")?;
-    for row in rows {
-        writeln!(stdout, "{row}")?;
-    }
-    writeln!(stdout, "{} converted, {failed} failed -> {}", index.len() - failed, args.out.display())?;
-    Ok(if failed == 0 { Status::Clean } else { Status::Findings })
+    let progress = Progress::new(functions.len());
+    let report = batch::convert_all(&super::runtime(), &functions, &options, &|event| progress.on_event(event))?;
+    progress.finish();
+    print_summary(&report, &args.out)?;
+    Ok(if report.count(FunctionStatus::Failed) == 0 { Status::Clean } else { Status::Findings })
 }
 
-fn human_bytes(bytes: usize) -> String {
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// The progress bar (on a terminal only) and the diagnostics printed as functions finish.
+struct Progress {
+    bar: ProgressBar,
+    /// The functions being converted right now, for the bar's message.
+    in_flight: Mutex<BTreeSet<String>>,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        // CI logs get no bar: its redraws would be noise in a file.
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total as u64);
+            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta} {wide_msg}")
+                .expect("the template is valid")
+                .progress_chars("=> ");
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Progress { bar, in_flight: Mutex::new(BTreeSet::new()) }
+    }
+
+    fn on_event(&self, event: Event<'_>) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            Event::Started(function) => {
+                in_flight.insert(function.name.clone());
+            }
+            Event::Finished(report) => {
+                in_flight.remove(&report.function.name);
+                // Printing above the bar rather than through it keeps the two from interleaving;
+                // without a bar this is a plain write.
+                self.bar.suspend(|| print_diagnostics(report));
+                self.bar.inc(1);
+            }
+        }
+        self.bar.set_message(in_flight.iter().cloned().collect::<Vec<_>>().join(", "));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// What this run found in one function, on stderr. A write error (stderr closed) is not worth
+/// stopping the batch for.
+fn print_diagnostics(report: &FunctionReport) {
+    let mut stderr = std::io::stderr().lock();
+    if let Some(rendered) = &report.rendered {
+        for diagnostic in &rendered.diagnostics {
+            let _ = writeln!(stderr, "{}", diagnostic.render(&rendered.file));
+        }
+    }
+    if let Some(error) = &report.error {
+        let _ = writeln!(stderr, "error: {}: {error}", report.source);
+    }
+}
+
+/// The table: one row per function, then the totals.
+fn print_summary(report: &BatchReport, out: &std::path::Path) -> std::io::Result<()> {
+    let width = report.functions.iter().map(|f| f.function.name.len()).max().unwrap_or(0).max("function".len());
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{:<width$}  {:<9}  {:>9}  {:>8}", "function", "status", "size", "time")?;
+    for function in &report.functions {
+        let size = function.artifact_bytes.map_or_else(|| "-".to_string(), human_bytes);
+        let time = format!("{:.0} ms", function.elapsed.as_secs_f64() * 1e3);
+        let failure = function.first_error().filter(|_| function.status == FunctionStatus::Failed);
+        let row = format!("{:<width$}  {:<9}  {size:>9}  {time:>8}", function.function.name, function.status.as_str());
+        match failure {
+            Some(failure) => writeln!(stdout, "{row}  {failure}")?,
+            None => writeln!(stdout, "{}", row.trim_end())?,
+        }
+    }
+    writeln!(
+        stdout,
+        "{} converted, {} cached, {} failed in {:.1} s ({:.0} functions/min) -> {}",
+        report.count(FunctionStatus::Converted),
+        report.count(FunctionStatus::Cached),
+        report.count(FunctionStatus::Failed),
+        report.elapsed.as_secs_f64(),
+        report.functions_per_minute(),
+        out.display()
+    )
+}
+
+/// `1 function`, `2 functions`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+fn human_bytes(bytes: u64) -> String {
     if bytes >= 1 << 20 {
         format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
     } else {

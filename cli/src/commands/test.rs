@@ -5,9 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use edgeport_converter::discover;
 use edgeport_converter::output::write_atomically;
-use edgeport_difftest::changed;
+use edgeport_converter::changed;
 use edgeport_difftest::reference::WorkerOptions;
 use edgeport_difftest::report::{FunctionReport, FunctionStatus};
 use edgeport_difftest::{Format, Report, TestOptions};
@@ -47,11 +46,13 @@ pub struct Args {
     /// Functions tested in parallel (default: one per CPU).
     #[arg(long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    placeholders: super::PlaceholderArgs,
 }
 
 /// Tests the functions and writes the report.
 pub fn run(args: Args) -> anyhow::Result<Status> {
-    let mut functions = discover::discover(&args.path)?;
+    let super::Project { mut functions, defines } = super::project(&args.path, args.placeholders)?;
     if let Some(since) = &args.changed_since {
         let changed = changed::changed_files(&args.path, since)?;
         let total = functions.len();
@@ -67,6 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         coverage: !args.no_coverage,
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
         worker: WorkerOptions { install_dir: RuntimeOptions::default_cache_dir(), ..WorkerOptions::default() },
+        defines,
     };
     let root = if args.path.is_dir() { args.path.clone() } else { args.path.parent().map(PathBuf::from).unwrap_or_default() };
     let runtime = super::runtime();

@@ -3,12 +3,14 @@
 //! "Changed" is what a pull request shows: the difference between the working tree and the
 //! merge base of the ref and `HEAD`, plus untracked files. A function changed when any file in
 //! its directory did (handler, helpers, `events/`, `case.json`); a stand-alone handler file
-//! when it did.
+//! when it did. `edgeport convert` also counts a function as changed when a file its last
+//! conversion read changed ([`touched_or_read`]): a shared module or package outside its
+//! directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use edgeport_converter::FunctionSource;
+use crate::FunctionSource;
 
 /// Why the changed files could not be listed.
 #[derive(Debug, thiserror::Error)]
@@ -57,18 +59,46 @@ pub fn changed_files(path: &Path, since: &str) -> Result<Vec<PathBuf>, ChangedEr
 
 /// The functions touched by any of `changed` (absolute paths).
 pub fn touched(functions: Vec<FunctionSource>, changed: &[PathBuf]) -> Vec<FunctionSource> {
+    functions.into_iter().filter(|function| is_touched(function, changed)).collect()
+}
+
+/// The functions touched by any of `changed`, or that read one of them when last converted:
+/// `inputs_of` gives the files a function's previous conversion read (empty when unknown).
+pub fn touched_or_read(
+    functions: Vec<FunctionSource>,
+    changed: &[PathBuf],
+    inputs_of: impl Fn(&FunctionSource) -> Vec<PathBuf>,
+) -> Vec<FunctionSource> {
     functions
         .into_iter()
         .filter(|function| {
-            let Ok(handler) = std::fs::canonicalize(&function.path) else {
-                return false;
-            };
-            match handler.parent().filter(|_| function.owns_directory()) {
-                Some(dir) => changed.iter().any(|file| file.starts_with(dir)),
-                None => changed.contains(&handler),
-            }
+            is_touched(function, changed) || inputs_of(function).iter().any(|input| changed.contains(&absolute(input)))
         })
         .collect()
+}
+
+/// Whether a file of `function` (its directory, or the stand-alone handler) is in `changed`.
+pub fn is_touched(function: &FunctionSource, changed: &[PathBuf]) -> bool {
+    let Ok(handler) = std::fs::canonicalize(&function.path) else {
+        return false;
+    };
+    match function.directory().and_then(|dir| std::fs::canonicalize(dir).ok()) {
+        Some(dir) => changed.iter().any(|file| file.starts_with(&dir)),
+        None => changed.contains(&handler),
+    }
+}
+
+/// `path` as git names it: absolute, through its directory's real path, so that a file that
+/// was deleted since it was recorded still compares equal to git's name for it.
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    match (std::fs::canonicalize(dir), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, ChangedError> {
@@ -130,7 +160,7 @@ mod tests {
         std::fs::write(root.join("b/events/new.json"), "{}").expect("write");
 
         let changed = changed_files(&root, "main").expect("git works");
-        let mut functions = edgeport_converter::discover::discover(&root).expect("functions");
+        let mut functions = crate::discover::discover(&root).expect("functions");
         functions.push(FunctionSource::from_file(&root.join("solo.js")));
         assert_eq!(functions.len(), 4);
         let names: Vec<String> = touched(functions, &changed)
@@ -150,6 +180,21 @@ mod tests {
             .map(|f| f.name)
             .collect();
         assert_eq!(names, ["solo"]);
+
+        // c reads a shared module outside its directory: its change touches c alone.
+        std::fs::create_dir_all(root.join("shared")).expect("mkdir");
+        std::fs::write(root.join("shared/util.js"), "exports.x = 1;\n").expect("write");
+        let changed = changed_files(&root, "main").expect("git works");
+        let functions = vec![
+            FunctionSource::from_file(&root.join("c/index.js")),
+            FunctionSource::from_file(&root.join("solo.js")),
+        ];
+        let reads = |function: &FunctionSource| match function.name.as_str() {
+            "c" => vec![root.join("c/index.js"), root.join("shared/../shared/util.js")],
+            _ => Vec::new(),
+        };
+        let names: Vec<String> = touched_or_read(functions, &changed, reads).into_iter().map(|f| f.name).collect();
+        assert_eq!(names, ["c", "solo"]);
 
         let error = changed_files(&root, "no-such-ref").expect_err("unknown ref");
         assert!(
