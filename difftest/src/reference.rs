@@ -32,6 +32,10 @@ const NODE_WORKER_FILES: &[(&str, &str)] = &[
         "determinism.js",
         include_str!("../reference/node/determinism.js"),
     ),
+    (
+        "engine-crypto.js",
+        include_str!("../reference/node/engine-crypto.js"),
+    ),
 ];
 
 /// The files of the Python worker, written side by side; the entry script first. `prelude.py`

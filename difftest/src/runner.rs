@@ -9,6 +9,7 @@
 //! Invariant: one function's failure — it does not convert, an event file is broken, the
 //! reference worker dies — is reported for that function and never stops the others.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -27,6 +28,7 @@ use crate::reference::{
     ReferenceError, ReferenceInvocation, ReferenceLanguage, ReferenceWorker, WorkerOptions,
 };
 use crate::report::{Coverage, EventOrigin, EventReport, FunctionReport, FunctionStatus, Logs, Report};
+use crate::deployed::deployed;
 use crate::synthesize::{synthesize, SynthesisOptions};
 
 /// The request id every invocation gets, on both sides.
@@ -48,6 +50,9 @@ pub struct TestOptions {
     pub jobs: usize,
     /// Options for the reference workers (their `coverage` follows [`TestOptions::coverage`]).
     pub worker: WorkerOptions,
+    /// Deploy-time placeholder values for every function (a function's `case.json` may add
+    /// its own); both sides run the code with them filled in.
+    pub defines: BTreeMap<String, String>,
 }
 
 impl Default for TestOptions {
@@ -59,6 +64,7 @@ impl Default for TestOptions {
             coverage: true,
             jobs: std::thread::available_parallelism().map_or(1, usize::from),
             worker: WorkerOptions::default(),
+            defines: BTreeMap::new(),
         }
     }
 }
@@ -70,7 +76,8 @@ impl TestOptions {
 }
 
 /// Per-function settings from an optional `case.json` beside the handler (the corpus's
-/// format): `{"export": "handler", "eventTypes": ["viewer-request"], "seed": 1}`.
+/// format): `{"export": "handler", "eventTypes": ["viewer-request"], "seed": 1,
+/// "defines": {"NAME": "value"}}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FunctionConfig {
     /// The handler export; detected when `None`.
@@ -79,6 +86,8 @@ pub struct FunctionConfig {
     pub event_types: Vec<EventType>,
     /// The `Math.random` seed both sides use (default 1).
     pub seed: u32,
+    /// Deploy-time placeholder values for this function.
+    pub defines: BTreeMap<String, String>,
 }
 
 impl FunctionConfig {
@@ -111,6 +120,11 @@ impl FunctionConfig {
                 .get("seed")
                 .and_then(Value::as_u64)
                 .map_or(1, |s| s as u32),
+            defines: match value.get("defines") {
+                None => BTreeMap::new(),
+                Some(defines) => serde_json::from_value(defines.clone())
+                    .map_err(|e| format!("{}: defines must map names to strings: {e}", path.display()))?,
+            },
         })
     }
 }
@@ -305,9 +319,11 @@ impl<'a> FunctionTester<'a> {
             Vec::new()
         };
 
-        // The worker names scripts by absolute path.
-        let handler = std::fs::canonicalize(&function.path)
-            .map_err(|e| format!("cannot read {}: {e}", function.path.display()))?;
+        // The original as deployed (placeholders filled in); the worker names scripts by
+        // absolute path.
+        let deployed = deployed(&dir, &function.path, &self.defines(config))
+            .map_err(|e| format!("cannot prepare {}: {e}", function.path.display()))?;
+        let handler = deployed.handler.clone();
         let mut tally = CoverageTally::new(&handler);
         let mut provided_branches = None;
         for (events, origin) in [
@@ -348,19 +364,27 @@ impl<'a> FunctionTester<'a> {
         Ok(())
     }
 
+    /// The run's placeholder values with the function's own on top.
+    fn defines(&self, config: &FunctionConfig) -> BTreeMap<String, String> {
+        let mut defines = self.options.defines.clone();
+        defines.extend(config.defines.clone());
+        defines
+    }
+
     fn convert(
         &mut self,
         function: &FunctionSource,
         config: &FunctionConfig,
     ) -> Result<Converted, ConvertError> {
-        let converter = match &mut self.converter {
-            Some(converter) => converter,
-            slot => slot.insert(Converter::new(self.runtime)?),
-        };
         let options = ConvertOptions {
             handler: config.export.clone(),
             event_types: config.event_types.clone(),
+            defines: self.defines(config),
             ..ConvertOptions::default()
+        };
+        let converter = match &mut self.converter {
+            Some(converter) => converter,
+            slot => slot.insert(Converter::new(self.runtime)?),
         };
         converter.convert(function, &options)
     }
@@ -444,13 +468,13 @@ fn run_converted(
     })
 }
 
-/// The directory a function's `events/` and `case.json` live in: the handler's directory for
-/// an `index.*` handler; none for a stand-alone file.
+/// The directory a function's `events/` and `case.json` live in: the directory it owns (its
+/// template's code directory, or an `index.*` handler's directory), else the handler's.
 fn function_dir(function: &FunctionSource) -> PathBuf {
-    function
-        .path
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    function.directory().map_or_else(
+        || function.path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        Path::to_path_buf,
+    )
 }
 
 /// The function's `events/*.json`, sorted by name.

@@ -100,12 +100,48 @@ function installDeterminism() {
   FixedDate.parse = RealDate.parse;
   FixedDate.UTC = RealDate.UTC;
   globalThis.Date = FixedDate;
+  installSeededCrypto();
+}
+
+// crypto's random values (randomBytes, randomUUID, getRandomValues ...) come from the
+// engine's own implementation (engine-crypto.js is the engine's file) over a generator seeded
+// like the engine's prelude seeds it, created on first use in each invocation.
+const BYTES_SEED_MIX = 0x5bd1e995;
+let bytesSeed = 0;
+let bytesRandom = null;
+const seededBytes = {
+  bytes(n) {
+    if (bytesRandom === null) bytesRandom = createRandom(bytesSeed ^ BYTES_SEED_MIX);
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.floor(bytesRandom() * 256);
+    return out;
+  },
+};
+
+function installSeededCrypto() {
+  const crypto = require('crypto');
+  const module = { exports: {} };
+  const engineRequire = (name) => (name === 'edgeport:random' ? seededBytes : require(name));
+  const source = fs.readFileSync(path.join(__dirname, 'engine-crypto.js'), 'utf8');
+  vm.runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: 'engine-crypto.js' })(
+    module.exports, engineRequire, module);
+  const engine = module.exports;
+  for (const name of ['randomBytes', 'randomFill', 'randomFillSync', 'randomInt', 'randomUUID']) {
+    crypto[name] = engine[name];
+  }
+  // The module's getRandomValues is a fixed getter for webcrypto's, pinned below.
+  for (const name of ['getRandomValues', 'randomUUID']) {
+    Object.defineProperty(crypto.webcrypto, name, { value: engine.webcrypto[name].bind(engine.webcrypto), configurable: true, writable: true });
+  }
+  Module.syncBuiltinESMExports();
 }
 
 // The clock and the seed an invocation (and the module load before it) sees.
 function pin(now, seed) {
   fixedNow = now;
   Math.random = createRandom(seed);
+  bytesSeed = seed >>> 0;
+  bytesRandom = null;
 }
 
 // --- Loading the handler (RIC's UserFunction.load) ---------------------------------
@@ -183,6 +219,9 @@ function evaluateCommonJs(file, source, scripts) {
 // by URL and cannot forget one); `scripts`, a cache of compiled CommonJS
 // wrappers (see evaluateCommonJs) for processes that load the same file often.
 async function loadModule(file, { typeScript, fresh, scripts } = {}) {
+  // Lambda's working directory is the task root, the handler's directory, so relative
+  // fs reads find the files shipped with the function.
+  process.chdir(path.dirname(file));
   try {
     if (typeScript !== undefined) return evaluateCommonJs(file, typeScript.source, scripts);
     const ext = path.extname(file);
