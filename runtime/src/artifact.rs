@@ -206,38 +206,95 @@ fn const_value(expr: &wasmparser::ConstExpr<'_>) -> Result<GlobalValue, Artifact
 
 /// Derives the engine code module shared by every artifact built from the same engine: data
 /// segments and custom sections removed, memory shrunk to one page, mutable globals zeroed and
-/// exported as `edgeport.global.<index>` so the runtime can restore them.
+/// exported as `edgeport.global.<index>` so the runtime can restore them. Every other section
+/// is copied as it is.
 pub fn engine_code(wasm: &[u8]) -> Result<Vec<u8>, ArtifactError> {
-    let mut module = walrus::Module::from_buffer(wasm).map_err(|e| ArtifactError::Malformed(e.to_string()))?;
-    let data_ids: Vec<_> = module.data.iter().map(|data| data.id()).collect();
-    for id in data_ids {
-        module.data.delete(id);
+    use crate::wasm_encode::{self as enc, span};
+    use wasmparser::{Parser, Payload};
+
+    let mut out = Vec::with_capacity(wasm.len());
+    let mut imported_globals = 0u32;
+    let mut mutable_globals: Vec<u32> = Vec::new();
+    let mut exported = false;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        match &payload {
+            Payload::Version { range, .. } => out.extend_from_slice(&wasm[range.start as usize..range.end as usize]),
+            Payload::MemorySection(reader) => {
+                let mut body = Vec::new();
+                enc::write_u32(&mut body, reader.count());
+                for memory in reader.clone() {
+                    enc::write_memory_type(&mut body, &memory?, 1);
+                }
+                enc::push_section(&mut out, enc::MEMORY_SECTION, &body);
+            }
+            Payload::GlobalSection(reader) => {
+                let mut body = Vec::new();
+                enc::write_u32(&mut body, reader.count());
+                for (position, entry) in enc::global_entries(reader.clone())?.into_iter().enumerate() {
+                    if !entry.global.ty.mutable {
+                        body.extend_from_slice(&wasm[entry.entry]);
+                        continue;
+                    }
+                    let zero = match entry.global.ty.content_type {
+                        wasmparser::ValType::I32 => GlobalValue::I32(0),
+                        wasmparser::ValType::I64 => GlobalValue::I64(0),
+                        other => return Err(ArtifactError::Unsupported(format!("mutable global of type {other:?}"))),
+                    };
+                    body.extend_from_slice(&wasm[entry.entry.start..entry.init]);
+                    enc::write_const(&mut body, &zero);
+                    mutable_globals.push(imported_globals + position as u32);
+                }
+                enc::push_section(&mut out, enc::GLOBAL_SECTION, &body);
+            }
+            Payload::ExportSection(reader) => {
+                // The export section follows the global section, so the globals are known.
+                let range = span(reader.range());
+                let entries_start = match reader.clone().into_iter_with_offsets().next() {
+                    Some(first) => first?.0 as usize,
+                    None => range.end,
+                };
+                let mut body = Vec::new();
+                enc::write_u32(&mut body, reader.count() + mutable_globals.len() as u32);
+                body.extend_from_slice(&wasm[entries_start..range.end]);
+                for index in &mutable_globals {
+                    enc::write_name(&mut body, &format!("{GLOBAL_EXPORT_PREFIX}{index}"));
+                    body.push(0x03); // a global
+                    enc::write_u32(&mut body, *index);
+                }
+                enc::push_section(&mut out, enc::EXPORT_SECTION, &body);
+                exported = true;
+            }
+            Payload::CodeSectionStart { unchecked_range, .. } => {
+                let body = wasm
+                    .get(span(unchecked_range.clone()))
+                    .ok_or_else(|| ArtifactError::Malformed("truncated code section".into()))?;
+                enc::push_section(&mut out, enc::CODE_SECTION, body);
+            }
+            Payload::CodeSectionEntry(_)
+            | Payload::DataSection(_)
+            | Payload::DataCountSection { .. }
+            | Payload::CustomSection(_)
+            | Payload::End(_) => {}
+            other => {
+                if let Payload::ImportSection(reader) = other {
+                    for import in reader.clone().into_imports() {
+                        if matches!(import?.ty, wasmparser::TypeRef::Global(_)) {
+                            imported_globals += 1;
+                        }
+                    }
+                }
+                let (id, range) = other
+                    .as_section()
+                    .ok_or_else(|| ArtifactError::Unsupported(format!("module part {other:?}")))?;
+                enc::push_section(&mut out, id, &wasm[span(range)]);
+            }
+        }
     }
-    let custom_ids: Vec<_> = module.customs.iter().map(|(id, _)| id).collect();
-    for id in custom_ids {
-        module.customs.delete(id);
+    if !exported && !mutable_globals.is_empty() {
+        return Err(ArtifactError::Unsupported("mutable globals in a module without exports".into()));
     }
-    for memory in module.memories.iter_mut() {
-        memory.initial = 1;
-        memory.data_segments.clear();
-    }
-    let mutable: Vec<_> = module
-        .globals
-        .iter()
-        .enumerate()
-        .filter(|(_, global)| global.mutable && matches!(global.kind, walrus::GlobalKind::Local(_)))
-        .map(|(index, global)| (index, global.id(), global.ty))
-        .collect();
-    for (index, id, ty) in mutable {
-        let zero = match ty {
-            walrus::ValType::I32 => walrus::ir::Value::I32(0),
-            walrus::ValType::I64 => walrus::ir::Value::I64(0),
-            other => return Err(ArtifactError::Unsupported(format!("mutable global of type {other:?}"))),
-        };
-        module.globals.get_mut(id).kind = walrus::GlobalKind::Local(walrus::ConstExpr::Value(zero));
-        module.exports.add(&format!("{GLOBAL_EXPORT_PREFIX}{index}"), id);
-    }
-    Ok(module.emit_wasm())
+    Ok(out)
 }
 
 /// Hex SHA-256, the hash used for every content address in edgeport.

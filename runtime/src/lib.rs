@@ -12,6 +12,7 @@ mod instance;
 pub mod invocation;
 mod module_cache;
 pub mod wasi;
+pub mod wasm_encode;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
