@@ -17,6 +17,7 @@
 // the harness failed to produce an outcome.
 
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
@@ -94,9 +95,64 @@ function runHarness(handler, eventFile, config) {
   return JSON.parse(lines[0]);
 }
 
+// --- Deploy-time placeholders --------------------------------------------------
+//
+// A case.json `defines` object gives placeholder values, as a deploy pipeline
+// (and edgeport convert --define) fills them in. The original is blessed as it
+// was deployed: from a copy of the case with every text file substituted,
+// reaching its packages through a node_modules link. The substitution follows
+// converter/src/placeholders.rs: `${NAME}`, `{{NAME}}`, `{{ NAME }}` and
+// `__NAME__`, for defined names only; the conformance test holds the two to
+// the same outcomes.
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\{\{ *([A-Za-z_][A-Za-z0-9_]*) *\}\}|__([A-Za-z](?:_?[A-Za-z0-9])*)__/g;
+
+function substitute(text, defines) {
+  return text.replace(PLACEHOLDER, (whole, a, b, c) => {
+    const name = a ?? b ?? c;
+    return Object.prototype.hasOwnProperty.call(defines, name) ? defines[name] : whole;
+  });
+}
+
+function deployedCopy(caseDir, defines) {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'edgeport-bless-'));
+  const walk = (from, to) => {
+    fs.mkdirSync(to, { recursive: true });
+    for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || ['node_modules', 'events', 'expected', '__pycache__'].includes(entry.name)) continue;
+      const source = path.join(from, entry.name);
+      if (entry.isDirectory()) walk(source, path.join(to, entry.name));
+      else {
+        const bytes = fs.readFileSync(source);
+        const text = bytes.toString('utf8');
+        const valid = Buffer.from(text, 'utf8').equals(bytes);
+        fs.writeFileSync(path.join(to, entry.name), valid ? substitute(text, defines) : bytes);
+      }
+    }
+  };
+  walk(caseDir, copy);
+  for (let dir = caseDir; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'node_modules'))) {
+      fs.symlinkSync(path.join(dir, 'node_modules'), path.join(copy, 'node_modules'));
+      break;
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  return copy;
+}
+
 function blessCase(caseDir) {
-  const handler = findHandler(caseDir);
   const config = readCaseConfig(caseDir);
+  const defines = config.defines || {};
+  const deployed = Object.keys(defines).length > 0 ? deployedCopy(caseDir, defines) : null;
+  try {
+    blessEvents(caseDir, deployed ? path.join(deployed, path.basename(findHandler(caseDir))) : findHandler(caseDir), config);
+  } finally {
+    if (deployed) fs.rmSync(deployed, { recursive: true, force: true });
+  }
+}
+
+function blessEvents(caseDir, handler, config) {
   const eventsDir = path.join(caseDir, 'events');
   const expectedDir = path.join(caseDir, 'expected');
   const events = fs.readdirSync(eventsDir).filter((name) => name.endsWith('.json')).sort();

@@ -1,7 +1,8 @@
 //! The corpus of legacy Lambda@Edge functions, read as test cases.
 //!
-//! Each case is a directory holding a handler (`index.js`, `.mjs`, `.cjs` or `.ts`), an
-//! optional `case.json`, `events/*.json` and `expected/*.json`. The expected outcomes are
+//! Each case is a directory holding a handler (`index.js`, `.mjs`, `.cjs`, `.ts`, `index.py` or
+//! `lambda_function.py`), an optional `case.json`, `events/*.json` and `expected/*.json`; a
+//! directory without a handler (a repository such as `sam-app/`) is searched for cases. The expected outcomes are
 //! written only by `corpus/reference/bless.js`, which runs the original handler on real node;
 //! [`Case::run_converted`] runs the converted one the same way, so the two can be compared.
 
@@ -24,7 +25,7 @@ pub fn corpus_dir() -> PathBuf {
 /// One case of the corpus.
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// Directory name.
+    /// The case directory relative to the corpus (`basic-auth`, `sam-app/functions/auth`).
     pub name: String,
     /// The case directory.
     pub dir: PathBuf,
@@ -34,6 +35,8 @@ pub struct Case {
     pub export: String,
     /// `Math.random` seed from `case.json` (default 1).
     pub seed: u32,
+    /// Deploy-time placeholder values from `case.json`.
+    pub defines: std::collections::BTreeMap<String, String>,
     /// The event files, sorted.
     pub events: Vec<PathBuf>,
 }
@@ -52,24 +55,30 @@ impl Case {
     /// `events/` is reported as an error rather than skipped.
     pub fn all(corpus: &Path) -> Result<Vec<Case>, String> {
         let mut cases = Vec::new();
-        let entries = std::fs::read_dir(corpus).map_err(|e| format!("cannot read {}: {e}", corpus.display()))?;
-        for entry in entries.flatten() {
-            let dir = entry.path();
-            let Some(handler) = edgeport_converter::discover::HANDLER_FILES
-                .iter()
-                .map(|name| dir.join(name))
-                .find(|path| path.is_file())
-            else {
-                continue;
-            };
-            cases.push(Case::load(&dir, &handler)?);
-        }
+        Case::collect(corpus, corpus, &mut cases)?;
         cases.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(cases)
     }
 
-    fn load(dir: &Path, handler: &Path) -> Result<Case, String> {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    fn collect(corpus: &Path, dir: &Path, cases: &mut Vec<Case>) -> Result<(), String> {
+        const NOT_CASES: &[&str] = &["node_modules", "reference", "benches", "src", "tests", "events", "expected"];
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !path.is_dir() || name.starts_with('.') || NOT_CASES.contains(&name.as_str()) {
+                continue;
+            }
+            match edgeport_converter::discover::HANDLER_FILES.iter().map(|file| path.join(file)).find(|file| file.is_file()) {
+                Some(handler) => cases.push(Case::load(corpus, &path, &handler)?),
+                None => Case::collect(corpus, &path, cases)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn load(corpus: &Path, dir: &Path, handler: &Path) -> Result<Case, String> {
+        let name = dir.strip_prefix(corpus).unwrap_or(dir).to_string_lossy().into_owned();
         let config = FunctionConfig::read(dir)?;
         let mut events: Vec<PathBuf> = std::fs::read_dir(dir.join("events"))
             .map_err(|e| format!("{name}: a case needs an events/ directory ({e})"))?
@@ -85,6 +94,7 @@ impl Case {
             function: FunctionSource::from_file(handler),
             export: config.export.unwrap_or_else(|| "handler".to_string()),
             seed: config.seed,
+            defines: config.defines,
             name,
             dir: dir.to_path_buf(),
             events,
@@ -98,7 +108,12 @@ impl Case {
 
     /// Converts the case's function, with its snapshot or (`no_snapshot`) without.
     pub fn convert(&self, converter: &mut Converter, no_snapshot: bool) -> Result<Converted, String> {
-        let options = ConvertOptions { handler: Some(self.export.clone()), no_snapshot, ..ConvertOptions::default() };
+        let options = ConvertOptions {
+            handler: Some(self.export.clone()),
+            no_snapshot,
+            defines: self.defines.clone(),
+            ..ConvertOptions::default()
+        };
         converter.convert(&self.function, &options).map_err(|error| match error {
             edgeport_converter::ConvertError::Diagnostics { file, diagnostics } => {
                 diagnostics.iter().map(|d| d.render(&file)).collect::<Vec<_>>().join("\n")

@@ -196,6 +196,12 @@ function compileTypeScript(file) {
   return { source, mappings: JSON.parse(sourceMapText).mappings };
 }
 
+// A TypeScript project's build compiles its other .ts files too: node finds
+// them through this loader (tried after .js and .json, as the converter does).
+if (Module._extensions['.ts'] === undefined) {
+  Module._extensions['.ts'] = (module, filename) => module._compile(compileTypeScript(filename).source, filename);
+}
+
 // Runs CommonJS `source` as the module `file`, the way node's loader wraps it.
 // With a `scripts` cache the wrapper is compiled once and run afresh on every
 // load: the top level runs again, but V8 keeps one script, so it stays fast
