@@ -36,7 +36,7 @@ const JAVASCRIPT: Engine = Engine {
     artifact: "edgeport_engine_javascript.wasm",
     destination: "engine-javascript.wasm",
     prebuilt_var: "EDGEPORT_JS_ENGINE",
-    inputs: &["src", "js", "Cargo.toml", "Cargo.lock"],
+    inputs: &["src", "js", "build.rs", "Cargo.toml", "Cargo.lock"],
     target_dir: "engines",
     compiles_c: true,
 };

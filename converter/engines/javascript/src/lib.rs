@@ -29,23 +29,30 @@ const STATUS_ERROR: u32 = 1;
 /// The shim that turns a CommonJS module and an event into a Lambda-style invocation.
 const PRELUDE: &str = include_str!("../js/prelude.js");
 
-/// Node built-ins implemented in JavaScript, as `(module name, CommonJS source)`.
-const BUILTINS: &[(&str, &str)] = &[
-    ("edgeport:determinism", include_str!("../js/determinism.js")),
-    ("edgeport:errors", include_str!("../js/errors.js")),
-    ("buffer", include_str!("../js/node/buffer.js")),
-    ("crypto", include_str!("../js/node/crypto.js")),
-    ("events", include_str!("../js/node/events.js")),
-    ("fs", include_str!("../js/node/fs.js")),
-    ("fs/promises", include_str!("../js/node/fs_promises.js")),
-    ("path", include_str!("../js/node/path.js")),
-    ("querystring", include_str!("../js/node/querystring.js")),
-    ("stream", include_str!("../js/node/stream.js")),
-    ("string_decoder", include_str!("../js/node/string_decoder.js")),
-    ("timers", include_str!("../js/node/timers.js")),
-    ("timers/promises", include_str!("../js/node/timers_promises.js")),
-    ("url", include_str!("../js/node/url.js")),
-    ("util", include_str!("../js/node/util.js")),
+/// `(module name, deflated source)` of a built-in, from `js/<file>` (compressed by build.rs).
+macro_rules! builtin {
+    ($name:literal, $file:literal) => {
+        ($name, include_bytes!(concat!(env!("OUT_DIR"), "/js/", $file, ".deflate")))
+    };
+}
+
+/// Node built-ins implemented in JavaScript, and the engine's own modules they use.
+const BUILTINS: &[(&str, &[u8])] = &[
+    builtin!("edgeport:determinism", "determinism.js"),
+    builtin!("edgeport:errors", "errors.js"),
+    builtin!("buffer", "node/buffer.js"),
+    builtin!("crypto", "node/crypto.js"),
+    builtin!("events", "node/events.js"),
+    builtin!("fs", "node/fs.js"),
+    builtin!("fs/promises", "node/fs_promises.js"),
+    builtin!("path", "node/path.js"),
+    builtin!("querystring", "node/querystring.js"),
+    builtin!("stream", "node/stream.js"),
+    builtin!("string_decoder", "node/string_decoder.js"),
+    builtin!("timers", "node/timers.js"),
+    builtin!("timers/promises", "node/timers_promises.js"),
+    builtin!("url", "node/url.js"),
+    builtin!("util", "node/util.js"),
 ];
 
 /// Bytes collected by the garbage collector before it runs again. QuickJS frees most objects by
@@ -165,12 +172,16 @@ pub extern "C" fn init() -> u32 {
 
 /// Gives the prelude `__edgeport_compileBuiltin(name)`: compiles the built-in module `name` and
 /// registers its factory, returning whether the engine has such a module. Sources stay in the
-/// engine's data until a module is first required.
+/// engine's data, deflated, until a module is first required.
 fn register_builtin_compiler(ctx: &Ctx<'_>) -> Result<(), String> {
     let compile = javy::quickjs::Function::new(ctx.clone(), |ctx: Ctx<'_>, name: String| -> javy::quickjs::Result<bool> {
-        let Some((name, source)) = BUILTINS.iter().find(|(builtin, _)| *builtin == name) else {
+        let Some((name, packed)) = BUILTINS.iter().find(|(builtin, _)| *builtin == name) else {
             return Ok(false);
         };
+        let source = miniz_oxide::inflate::decompress_to_vec(packed)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .expect("build.rs deflated a UTF-8 source");
         let wrapped = format!(
             "globalThis.__edgeport.defineBuiltin({name:?}, function (exports, require, module) {{\n{source}\n}});"
         );
