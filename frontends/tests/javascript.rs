@@ -295,6 +295,7 @@ fixtures! {
     edge_eval => "edge_eval.js",
     edge_aws_sdk => "edge_aws_sdk.js",
     edge_modules => "edge_modules.js",
+    edge_unimplemented_builtins => "edge_unimplemented_builtins.js",
     facts_module_state => "facts_module_state.js",
     facts_nondeterminism => "facts_nondeterminism.js",
     facts_event_response => "facts_event_response.js",

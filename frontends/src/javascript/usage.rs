@@ -1,5 +1,6 @@
 //! Uses of the Node.js runtime that the edge cannot honour even when the module loads:
-//! `process.env` reads, evaluation of code built at run time, and file system writes.
+//! `process.env` reads, evaluation of code built at run time, file system writes, and the parts
+//! of supported built-ins the engine leaves out (which would throw `ERR_EDGEPORT_UNSUPPORTED`).
 
 use swc_common::Span;
 use swc_ecma_ast::{CallExpr, Callee, Expr, ExprOrSpread, MemberExpr, NewExpr, Program};
@@ -35,6 +36,24 @@ const FS_WRITE_PREFIXES: &[&str] = &[
     "symlink",
     "chmod",
     "createWriteStream",
+];
+
+/// Functions of the supported built-ins that the engine does not implement (see the header of
+/// each module in `converter/engines/javascript/js/node/`), by module.
+const UNIMPLEMENTED: &[(&str, &[&str])] = &[
+    (
+        "crypto",
+        &[
+            "checkPrime", "checkPrimeSync", "createCipheriv", "createDecipheriv", "createDiffieHellman",
+            "createDiffieHellmanGroup", "createECDH", "createPrivateKey", "createPublicKey", "createSign",
+            "createVerify", "diffieHellman", "generateKey", "generateKeyPair", "generateKeyPairSync",
+            "generateKeySync", "generatePrime", "generatePrimeSync", "getDiffieHellman", "hkdf", "hkdfSync",
+            "pbkdf2", "pbkdf2Sync", "privateDecrypt", "privateEncrypt", "publicDecrypt", "publicEncrypt",
+            "scrypt", "scryptSync", "sign", "verify",
+        ],
+    ),
+    ("fs", &["createReadStream", "open", "openSync", "read", "readSync", "watch", "watchFile"]),
+    ("stream", &["pipeline", "finished"]),
 ];
 
 fn is_fs_module(module: &str) -> bool {
@@ -85,6 +104,21 @@ impl UsageFinder<'_> {
             }
             _ => None,
         }
+    }
+
+    /// `(module, function)` when the callee is a built-in function the engine leaves out:
+    /// `crypto.createSign` or a name bound to it.
+    fn unimplemented_call(&self, callee: &Expr) -> Option<(&'static str, String)> {
+        let module = match unwrap_expr(callee) {
+            Expr::Member(member) => self.bindings.module_of(&member.obj)?,
+            Expr::Ident(ident) => self.bindings.export_of(&ident.sym)?.0.to_owned(),
+            _ => return None,
+        };
+        let function = self.module_function(callee, |_| true)?;
+        UNIMPLEMENTED
+            .iter()
+            .find(|(name, functions)| *name == module && functions.contains(&function.as_str()))
+            .map(|(name, _)| (*name, function))
     }
 
     fn check_evaluation(&mut self, callee: &Expr, args: &[ExprOrSpread], span: Span, is_new: bool) {
@@ -152,6 +186,18 @@ impl Visit for UsageFinder<'_> {
                     )
                     .with_label(self.source.range(call.span), "file system write")
                     .with_help("keep the data in memory, or drop the write"),
+                );
+            }
+            if let Some((module, function)) = self.unimplemented_call(callee) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::UNSUPPORTED_BUILTIN,
+                        format!("'{module}.{function}' is not available in the edge engine"),
+                    )
+                    .with_label(self.source.range(call.span), "called here")
+                    .with_help(format!(
+                        "the engine's {module} module leaves {function} out; precompute its result at deploy time or move the work to the origin"
+                    )),
                 );
             }
         }
