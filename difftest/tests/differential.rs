@@ -309,3 +309,26 @@ fn the_worker_survives_busy_loops_exits_and_leftover_state() {
         }
     );
 }
+
+#[test]
+fn the_worker_keeps_node_semantics_of_timers_and_crypto() {
+    let mut worker =
+        ReferenceWorker::spawn(ReferenceLanguage::Node, worker_options(false)).expect("node runs");
+    // The worker tracks timers through wrappers; `util.promisify(setTimeout)` must still be
+    // timers/promises' setTimeout.
+    let (_sleep_dir, sleep) = scratch_handler(
+        "const sleep = require('util').promisify(setTimeout);\n\
+         exports.handler = async () => sleep(5, 'woke');\n",
+    );
+    assert_eq!(invoke(&mut worker, &sleep, 1000), Outcome::Result { value: json!("woke") });
+
+    // crypto's random values follow the invocation's seed, as the engine's do.
+    let (_random_dir, random) = scratch_handler(
+        "const crypto = require('crypto');\n\
+         exports.handler = async () => [crypto.randomUUID(), crypto.randomBytes(4).toString('hex')];\n",
+    );
+    let first = invoke(&mut worker, &random, 1000);
+    assert_eq!(first, invoke(&mut worker, &random, 1000), "the same seed draws the same values");
+    let Outcome::Result { value } = first else { panic!("a result") };
+    assert_eq!(value[0].as_str().map(str::len), Some(36));
+}

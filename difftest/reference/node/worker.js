@@ -118,11 +118,17 @@ let trackTimers = false;
 for (const [create, cancel] of [['setTimeout', 'clearTimeout'], ['setInterval', 'clearInterval'], ['setImmediate', 'clearImmediate']]) {
   const real = globalThis[create];
   const realCancel = globalThis[cancel];
-  globalThis[create] = Object.defineProperty(function (...args) {
+  const tracked = Object.defineProperty(function (...args) {
     const handle = real(...args);
     if (trackTimers) pendingTimers.add(() => realCancel(handle));
     return handle;
   }, 'name', { value: create });
+  // util.promisify.custom and the like: `util.promisify(setTimeout)` must stay
+  // timers/promises' setTimeout.
+  for (const key of Object.getOwnPropertySymbols(real)) {
+    Object.defineProperty(tracked, key, Object.getOwnPropertyDescriptor(real, key));
+  }
+  globalThis[create] = tracked;
 }
 
 function cancelTimers() {

@@ -233,6 +233,19 @@ module.exports = {
   __runNext,
 };
 
+// `util.promisify(setTimeout)` is timers/promises' setTimeout, as in node, which attaches the
+// promise forms under util.promisify.custom.
+const kCustomPromisified = Symbol.for('nodejs.util.promisify.custom');
+for (const name of ['setTimeout', 'setImmediate']) {
+  Object.defineProperty(module.exports[name], kCustomPromisified, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      return require('timers/promises')[name];
+    },
+  });
+}
+
 Object.defineProperty(module.exports, 'promises', {
   enumerable: true,
   configurable: true,

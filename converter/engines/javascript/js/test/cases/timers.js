@@ -34,4 +34,6 @@ module.exports = (add) => {
   scenario(`const t = m.setTimeout(() => { log.push('fires'); }, 5); m.setTimeout(() => { m.clearTimeout(t); t.refresh(); m.setTimeout(() => { log.push('end'); done(log); }, 20); }, 1);`);
   scenario(`try { m.setTimeout('code', 1); } catch (e) { log.push([e.name, e.code, e.message]); } try { m.setImmediate(); } catch (e) { log.push([e.code, e.message]); } try { m.setInterval(null); } catch (e) { log.push(e.message); } done(log);`);
   add(`(m) => [typeof m.setTimeout, typeof m.clearTimeout, typeof m.setInterval, typeof m.clearInterval, typeof m.setImmediate, typeof m.clearImmediate, typeof m.promises.setTimeout]`);
+  add(`(m, require) => { const util = require('util'); return [util.promisify(m.setTimeout) === m.promises.setTimeout, util.promisify(m.setImmediate) === m.promises.setImmediate, util.promisify.custom in m.setTimeout]; }`);
+  add(`(m, require) => require('util').promisify(m.setTimeout)(1, 'value')`);
 };
