@@ -381,7 +381,9 @@ pub const CODES: &[CodeInfo] = &[
             a deployment package holds them, so they must be installed before converting. Run \
             `npm ci` (or `npm install`) in the function's package, or remove the require. In \
             an npm package's own code this is a warning: packages often require optional \
-            dependencies inside `try`, and the require only fails if that code runs.",
+            dependencies inside `try`, and the require only fails if that code runs. A \
+            `require` or `import()` whose specifier is computed at run time is a warning too: \
+            only modules named by a literal can be bundled.",
     },
     CodeInfo {
         code: codes::UNSUPPORTED_BUILTIN,

@@ -17,8 +17,8 @@ use super::erasure::Erasure;
 use crate::facts::{Import, ImportKind};
 use super::parse::SourceText;
 use super::syntax::{
-    export_name, member_prop_name, prop_name, require_call_specifier, require_specifier, str_value,
-    string_value, unwrap_expr,
+    export_name, ident_name, member_prop_name, prop_name, require_call_specifier, require_specifier,
+    str_value, string_value, unwrap_expr,
 };
 use crate::diagnostic::{codes, Diagnostic};
 
@@ -197,6 +197,7 @@ pub(crate) fn analyze(program: &Program, source: SourceText<'_>, erasure: &Erasu
         imports: Vec::new(),
         bindings: ModuleBindings::default(),
         uses_buffer_global: false,
+        computed: Vec::new(),
     };
     program.visit_with(&mut collector);
     let mut builtins: BTreeSet<String> = collector
@@ -207,11 +208,16 @@ pub(crate) fn analyze(program: &Program, source: SourceText<'_>, erasure: &Erasu
     if collector.uses_buffer_global {
         builtins.insert("buffer".to_owned());
     }
-    let diagnostics = collector
+    let mut diagnostics: Vec<Diagnostic> = collector
         .imports
         .iter()
         .filter_map(load_diagnostic)
         .collect();
+    diagnostics.extend(collector.computed.iter().map(|span| {
+        Diagnostic::warning(codes::UNRESOLVED_MODULE, "a module named at run time cannot be bundled")
+            .with_label(span.clone(), "the specifier is not a string literal")
+            .with_help("only modules required by a literal are part of the converted function; require each possible module by name (a lookup table of requires), or this load fails at the edge")
+    }));
     ModuleLoads {
         imports: collector.imports,
         builtins: builtins.into_iter().collect(),
@@ -300,6 +306,8 @@ struct Collector<'a> {
     imports: Vec<Import>,
     bindings: ModuleBindings,
     uses_buffer_global: bool,
+    /// `require(x)` and `import(x)` whose specifier is not a literal.
+    computed: Vec<std::ops::Range<usize>>,
 }
 
 impl Collector<'_> {
@@ -330,11 +338,15 @@ impl Visit for Collector<'_> {
                     .and_then(|argument| string_value(&argument.expr))
                 {
                     self.push(specifier, ImportKind::DynamicImport, call.span);
+                } else {
+                    self.computed.push(self.source.range(call.span));
                 }
             }
-            Callee::Expr(_) => {
+            Callee::Expr(callee) => {
                 if let Some(specifier) = require_call_specifier(call) {
                     self.push(specifier, ImportKind::Require, call.span);
+                } else if ident_name(callee).map(Atom::as_str) == Some("require") && !call.args.is_empty() {
+                    self.computed.push(self.source.range(call.span));
                 }
             }
             Callee::Super(_) => {}
