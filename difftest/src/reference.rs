@@ -36,6 +36,10 @@ const NODE_WORKER_FILES: &[(&str, &str)] = &[
         "engine-crypto.js",
         include_str!("../reference/node/engine-crypto.js"),
     ),
+    (
+        "engine-errors.js",
+        include_str!("../reference/node/engine-errors.js"),
+    ),
 ];
 
 /// The files of the Python worker, written side by side; the entry script first. `prelude.py`

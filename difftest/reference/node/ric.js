@@ -104,7 +104,7 @@ function installDeterminism() {
 }
 
 // crypto's random values (randomBytes, randomUUID, getRandomValues ...) come from the
-// engine's own implementation (engine-crypto.js is the engine's file) over a generator seeded
+// engine's own implementation (engine-crypto.js and engine-errors.js are the engine's files) over a generator seeded
 // like the engine's prelude seeds it, created on first use in each invocation.
 const BYTES_SEED_MIX = 0x5bd1e995;
 let bytesSeed = 0;
@@ -121,7 +121,11 @@ const seededBytes = {
 function installSeededCrypto() {
   const crypto = require('crypto');
   const module = { exports: {} };
-  const engineRequire = (name) => (name === 'edgeport:random' ? seededBytes : require(name));
+  const engineRequire = (name) => {
+    if (name === 'edgeport:random') return seededBytes;
+    if (name === 'edgeport:errors') return require('./engine-errors.js');
+    return require(name);
+  };
   const source = fs.readFileSync(path.join(__dirname, 'engine-crypto.js'), 'utf8');
   vm.runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: 'engine-crypto.js' })(
     module.exports, engineRequire, module);

@@ -1,7 +1,7 @@
 'use strict';
-// The engine's stand-in for Node's internal/errors, shared by the built-ins
-// written after buffer.js (url, path, events, fs, timers, stream): errors
-// carrying Node's `code`, `toString()` and exact argument-type messages.
+// The engine's stand-in for Node's internal/errors, shared by the built-ins:
+// errors carrying Node's `code`, `toString()` and exact argument-type
+// messages.
 // Handlers never require it; node has no public module of that name.
 
 function nodeError(Base, code, message) {
@@ -16,7 +16,8 @@ function nodeError(Base, code, message) {
   return error;
 }
 
-// util.inspect for the primitives that appear in argument errors.
+// util.inspect for the values that appear in argument errors: primitives and
+// byte arrays.
 function inspect(value) {
   if (typeof value === 'string') {
     let quote = "'";
@@ -33,35 +34,31 @@ function inspect(value) {
   }
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
   if (typeof value === 'bigint') return `${value}n`;
+  if (value instanceof Uint8Array) {
+    const shown = Array.from(value.subarray(0, 50), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const more = value.length > 50 ? ` ... ${value.length - 50} more byte${value.length - 50 > 1 ? 's' : ''}` : '';
+    if (value instanceof require('buffer').Buffer) return `<Buffer ${shown}${more}>`;
+    return `Uint8Array(${value.length}) [ ${Array.from(value).join(', ')} ]`;
+  }
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === null) {
     return Object.keys(value).length === 0 ? '[Object: null prototype] {}' : '[Object: null prototype] {...}';
   }
   return String(value);
 }
 
-// The "Received ..." part of Node's ERR_INVALID_ARG_TYPE messages.
+// The "Received ..." part of Node's argument errors, as node's
+// determineSpecificType words it (util.inspect, cut at 28 characters).
 function determineSpecificType(value) {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  switch (typeof value) {
-    case 'bigint': return `type bigint (${value}n)`;
-    case 'number':
-      if (value === 0) return 1 / value === -Infinity ? 'type number (-0)' : 'type number (0)';
-      return `type number (${value})`;
-    case 'boolean': return `type boolean (${value})`;
-    case 'symbol': return `type symbol (${String(value)})`;
-    case 'function': return `function ${value.name}`;
-    case 'object':
-      if (value.constructor && 'name' in value.constructor) return `an instance of ${value.constructor.name}`;
-      return inspect(value);
-    case 'string': {
-      let shown = value;
-      if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
-      if (!shown.includes("'")) return `type string ('${shown}')`;
-      return `type string (${JSON.stringify(shown)})`;
-    }
-    default: return `type ${typeof value} (${String(value)})`;
+  if (typeof value === 'function') return `function ${value.name}`;
+  if (typeof value === 'object') {
+    if (value.constructor && value.constructor.name) return `an instance of ${value.constructor.name}`;
+    return require('util').inspect(value, { depth: -1 });
   }
+  let inspected = require('util').inspect(value);
+  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
+  return `type ${typeof value} (${inspected})`;
 }
 
 const kTypes = ['string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol'];
@@ -84,9 +81,11 @@ function errInvalidArgType(name, expected, actual) {
   msg += 'must be ';
   const types = [];
   const instances = [];
+  const other = [];
   for (const value of expected) {
     if (kTypes.includes(value)) types.push(value.toLowerCase());
-    else instances.push(value);
+    else if (/^[A-Z][a-zA-Z0-9]*$/.test(value)) instances.push(value);
+    else other.push(value);
   }
   if (instances.length > 0) {
     const pos = types.indexOf('object');
@@ -97,9 +96,20 @@ function errInvalidArgType(name, expected, actual) {
   }
   if (types.length > 0) {
     msg += `${types.length > 1 ? 'one of type' : 'of type'} ${formatList(types, 'or')}`;
-    if (instances.length > 0) msg += ' or ';
+    if (instances.length > 0 || other.length > 0) msg += ' or ';
   }
-  if (instances.length > 0) msg += `an instance of ${formatList(instances, 'or')}`;
+  if (instances.length > 0) {
+    msg += `an instance of ${formatList(instances, 'or')}`;
+    if (other.length > 0) msg += ' or ';
+  }
+  if (other.length > 0) {
+    if (other.length > 1) {
+      msg += `one of ${formatList(other, 'or')}`;
+    } else {
+      if (other[0].toLowerCase() !== other[0]) msg += 'an ';
+      msg += `${other[0]}`;
+    }
+  }
   msg += `. Received ${determineSpecificType(actual)}`;
   return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', msg);
 }
@@ -112,4 +122,4 @@ function validateFunction(value, name) {
   if (typeof value !== 'function') throw errInvalidArgType(name, 'Function', value);
 }
 
-module.exports = { nodeError, inspect, errInvalidArgType, validateString, validateFunction };
+module.exports = { nodeError, inspect, determineSpecificType, errInvalidArgType, validateString, validateFunction };

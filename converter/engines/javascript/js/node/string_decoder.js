@@ -12,31 +12,7 @@
 // Checked against the real module by ../test/vectors.js.
 
 const { Buffer } = require('buffer');
-
-function nodeError(Base, code, message) {
-  const error = new Base(message);
-  Object.defineProperty(error, 'toString', {
-    value() { return `${this.name} [${code}]: ${this.message}`; },
-    enumerable: false,
-    writable: true,
-    configurable: true,
-  });
-  error.code = code;
-  return error;
-}
-
-function determineSpecificType(value) {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${value.name}`;
-  if (typeof value === 'object') {
-    if (value.constructor && value.constructor.name) return `an instance of ${value.constructor.name}`;
-    return require('util').inspect(value, { depth: -1 });
-  }
-  let inspected = require('util').inspect(value);
-  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
-  return `type ${typeof value} (${inspected})`;
-}
+const { nodeError, determineSpecificType } = require('edgeport:errors');
 
 const encodings = {
   __proto__: null,

@@ -21,30 +21,7 @@
 // ---------------------------------------------------------------------------
 // Errors, shaped like Node's internal/errors (name, message, code, toString).
 
-function nodeError(Base, code, message) {
-  const error = new Base(message);
-  Object.defineProperty(error, 'toString', {
-    value() { return `${this.name} [${code}]: ${this.message}`; },
-    enumerable: false,
-    writable: true,
-    configurable: true,
-  });
-  error.code = code;
-  return error;
-}
-
-function determineSpecificType(value) {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${value.name}`;
-  if (typeof value === 'object') {
-    if (value.constructor && value.constructor.name) return `an instance of ${value.constructor.name}`;
-    return inspect(value, { depth: -1 });
-  }
-  let inspected = inspect(value);
-  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
-  return `type ${typeof value} (${inspected})`;
-}
+const { nodeError, determineSpecificType } = require('edgeport:errors');
 
 // `expected` is node's wording, e.g. 'of type function'.
 function errInvalidArgType(name, expected, actual) {

@@ -1,0 +1,1 @@
+../../../converter/engines/javascript/js/errors.js
