@@ -6,8 +6,10 @@
 //! the artifact's bytes: the edgeport version, the engine (its code hash and the SHA-256 of the
 //! whole engine module, whose data segments hold the prelude and the Node built-ins that the
 //! code hash leaves out), the options that matter (handler, event types, snapshot, defines),
-//! the function's handler path, name, template handler and event types, and the inputs'
-//! hashes. A later run recomputes the fingerprint from the files as they are now; only an
+//! the function's handler path, name, template handler and event types, the inputs' hashes,
+//! and the names of the files in the function's directory — a file added there can change
+//! the artifact without being an input yet (a data file `fs` would now serve, a module that
+//! would now resolve first). A later run recomputes the fingerprint from the files as they are now; only an
 //! exact match with an existing artifact is a hit. Anything unexpected — no manifest, a
 //! corrupt or foreign one, an unreadable input, a missing artifact — is a miss, never an error:
 //! the worst the cache can do is rebuild.
@@ -167,8 +169,35 @@ fn fingerprint(function: &FunctionSource, options: &ConvertOptions, engine: &Eng
             "eventTypes": event_types(&function.event_types),
         },
         "inputs": inputs,
+        "directory": directory_listing(function),
     });
     sha256_hex(&serde_json::to_vec(&key).expect("JSON values always serialise"))
+}
+
+/// The files under the function's own directory (relative, sorted), leaving out what is never
+/// bundled: dependencies (their `package.json` is an input), test data and hidden entries.
+fn directory_listing(function: &FunctionSource) -> Vec<String> {
+    const SKIPPED: &[&str] = &["node_modules", "events", "expected", "__pycache__"];
+    let Some(root) = function.directory() else { return Vec::new() };
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else { continue };
+            if name.starts_with('.') || (kind.is_dir() && SKIPPED.contains(&name.as_str())) {
+                continue;
+            }
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.push(entry.path().strip_prefix(root).unwrap_or(&entry.path()).to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 #[cfg(test)]

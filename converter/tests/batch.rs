@@ -96,6 +96,18 @@ fn a_second_run_reuses_everything_and_an_edit_rebuilds_only_its_function() {
     std::fs::write(repo.handler("beta"), REWRITE.replace("/index.html", "/edited.html")).expect("edit");
     let third = repo.convert(ConvertOptions::default());
     assert_eq!(statuses(&third), expect(&[("alpha", "cached"), ("beta", "converted"), ("gamma", "cached")]));
+
+    // A file added beside a handler is no input yet, but could be one (a data file fs would
+    // serve, a module that resolves first): its function is rebuilt.
+    let gamma_dir = repo.handler("gamma").parent().expect("a directory").to_path_buf();
+    std::fs::write(gamma_dir.join("redirects.json"), "[]").expect("add a file");
+    std::fs::create_dir_all(gamma_dir.join("events")).expect("mkdir");
+    std::fs::write(gamma_dir.join("events/e.json"), "{}").expect("test data");
+    let fourth = repo.convert(ConvertOptions::default());
+    assert_eq!(statuses(&fourth), expect(&[("alpha", "cached"), ("beta", "cached"), ("gamma", "converted")]));
+    std::fs::write(gamma_dir.join("events/other.json"), "{}").expect("more test data");
+    let fifth = repo.convert(ConvertOptions::default());
+    assert_eq!(statuses(&fifth), expect(&[("alpha", "cached"), ("beta", "cached"), ("gamma", "cached")]), "test data is not bundled");
 }
 
 #[test]
