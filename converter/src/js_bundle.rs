@@ -27,7 +27,7 @@ use edgeport_frontends::diagnostic::{codes, Diagnostic, Severity};
 use edgeport_frontends::javascript::{self, Analysis, HandlerFacts, Import, ModuleOrigin};
 use edgeport_frontends::SourceFile;
 
-use crate::{placeholders, ConvertError};
+use crate::{placeholders, ConvertError, FunctionSource};
 
 /// Where Lambda unpacks a function's deployment package; `__dirname` of the handler.
 pub(crate) const TASK_ROOT: &str = "/var/task";
@@ -82,17 +82,22 @@ fn module_error(file: SourceFile, diagnostics: Vec<Diagnostic>) -> ConvertError 
     ConvertError::Diagnostics { file, diagnostics }
 }
 
-/// Bundles the handler at `handler_path`, whose analysed text is `file` (placeholders already
-/// substituted), lowered to `script`, with `facts`.
+/// Bundles the function whose handler is `function.path`, whose analysed text is `file`
+/// (placeholders already substituted), lowered to `script`, with `facts`. The function's
+/// package root — `/var/task` — is the directory it owns (a template's code directory), else
+/// the handler's.
 pub(crate) fn bundle(
-    handler_path: &Path,
+    function: &FunctionSource,
     file: &SourceFile,
     script: String,
     facts: &HandlerFacts,
     defines: &BTreeMap<String, String>,
 ) -> Result<Bundle, ConvertError> {
-    let root = absolute(handler_path.parent().unwrap_or(Path::new(".")));
-    let handler_path = absolute(handler_path);
+    let handler_path = absolute(&function.path);
+    let root = match function.directory() {
+        Some(dir) => absolute(dir),
+        None => handler_path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
+    };
     let mut ids = ModuleIds::new(root.clone());
     let handler_id = ids.id_of(&handler_path);
     let mut modules = vec![BundledModule {

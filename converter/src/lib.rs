@@ -222,7 +222,7 @@ impl Converter {
             EngineKind::JavaScript => {
                 let analysis = javascript::analyze(&file, &analysis_options);
                 let (facts, handler, mut warnings, lowered) = accept(analysis, &file)?;
-                let bundle = js_bundle::bundle(&function.path, &file, lowered, &facts, &options.defines)?;
+                let bundle = js_bundle::bundle(function, &file, lowered, &facts, &options.defines)?;
                 warnings.extend(bundle.warnings.iter().cloned());
                 warnings.extend(placeholder_warnings(&file, &options.defines));
                 let compiler = self.engine(kind)?.compiler.as_mut().expect("the JavaScript engine keeps a compiler");

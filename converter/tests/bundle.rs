@@ -128,6 +128,27 @@ fn fs_reads_the_files_shipped_with_the_function_and_nothing_else() {
 }
 
 #[test]
+fn a_template_function_is_packaged_from_its_code_directory() {
+    // SAM's `CodeUri: fn/` with `Handler: src/app.handler`: /var/task is fn/, as in Lambda.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_files(
+        dir.path(),
+        &[
+            ("fn/src/app.js", "const fs = require('fs');\nexports.handler = async () => [__dirname, fs.readFileSync('/var/task/config/site.txt', 'utf8'), require('../config/settings.json').mode];"),
+            ("fn/config/site.txt", "example.com"),
+            ("fn/config/settings.json", "{\"mode\": \"strict\"}"),
+        ],
+    );
+    let function = edgeport_converter::FunctionSource {
+        directory: Some(dir.path().join("fn")),
+        handler: Some("handler".into()),
+        ..edgeport_converter::FunctionSource::from_file(&dir.path().join("fn/src/app.js"))
+    };
+    let converted = common::convert_function(&function, &ConvertOptions::default()).expect("converts");
+    assert_eq!(result_value(invoke_on(&mut instance(&converted), EVENT, 1, 5000)), json!(["/var/task/src", "example.com", "strict"]));
+}
+
+#[test]
 fn the_conversion_lists_every_file_it_read() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_files(

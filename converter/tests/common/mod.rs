@@ -33,12 +33,16 @@ pub fn write_files(root: &Path, files: &[(&str, &str)]) {
 
 /// Converts the handler file `handler` with this thread's converter.
 pub fn convert_file(handler: &Path, options: &ConvertOptions) -> Result<Converted, ConvertError> {
+    convert_function(&FunctionSource::from_file(handler), options)
+}
+
+/// Converts `function` with this thread's converter.
+pub fn convert_function(function: &FunctionSource, options: &ConvertOptions) -> Result<Converted, ConvertError> {
     thread_local! {
         static CONVERTER: RefCell<Option<Converter>> = const { RefCell::new(None) };
     }
-    let function = FunctionSource::from_file(handler);
     CONVERTER.with_borrow_mut(|converter| {
-        converter.get_or_insert_with(|| Converter::new(runtime()).expect("engine loads")).convert(&function, options)
+        converter.get_or_insert_with(|| Converter::new(runtime()).expect("engine loads")).convert(function, options)
     })
 }
 
