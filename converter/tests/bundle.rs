@@ -40,6 +40,8 @@ fn local_modules_json_and_packages_resolve_as_node_resolves_them() {
               util: util.shout('hi'), config, plain, mapped, feature, scoped,
               filename: __filename, dirname: __dirname, cached: Object.keys(require.cache).length,
               sameInstance: require('./lib/util') === util,
+              isMain: require.main === module,
+              resolved: [require.resolve('./lib/util'), require.resolve('url'), require.resolve('node:path')],
             });
             "#,
         ),
@@ -65,6 +67,8 @@ fn local_modules_json_and_packages_resolve_as_node_resolves_them() {
     assert_eq!(value["dirname"], "/var/task");
     assert_eq!(value["cached"], 9);
     assert_eq!(value["sameInstance"], true);
+    assert_eq!(value["isMain"], false, "on Lambda the main module is the runtime's");
+    assert_eq!(value["resolved"], json!(["/var/task/lib/util.js", "url", "path"]));
 }
 
 #[test]

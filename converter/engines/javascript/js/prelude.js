@@ -250,7 +250,6 @@
       }
       const target = resolutions[specifier];
       if (target === undefined) {
-        if (specifier.startsWith('node:')) return requireBuiltin(specifier);
         try {
           return requireBuiltin(specifier);
         } catch (error) {
@@ -263,14 +262,14 @@
     }
     require.resolve = function resolve(specifier) {
       const target = resolutions[specifier];
-      if (target === undefined) {
-        if (NODE_ONLY.includes(specifier.replace(/^node:/, '').split('/')[0]) || factories[specifier] !== undefined) return specifier;
-        throw notFound(specifier, module);
-      }
-      return target.startsWith('node:') ? target.slice(5) : target;
+      if (target !== undefined) return target.startsWith('node:') ? target.slice(5) : target;
+      const id = specifier.replace(/^node:/, '');
+      if (factories[id] !== undefined || compileBuiltin(id) || NODE_ONLY.includes(id.split('/')[0])) return id;
+      throw notFound(specifier, module);
     };
     require.cache = moduleCache;
-    require.main = moduleCache[Object.keys(moduleCache)[0]];
+    // No `require.main`: on Lambda the main module is the runtime's bootstrap, never the
+    // handler, so `require.main === module` is false there as here.
     return require;
   }
 
