@@ -158,7 +158,7 @@ fn check(file_name: &str) {
 }
 
 /// The lowered text must be a CommonJS script, and every original line must still be where it
-/// was: either the same text with some characters blanked, or a rewritten import/export.
+/// was: either the same text with some characters blanked, or a rewritten import, export or enum.
 fn check_lowered(file: &SourceFile, lowered: &str) {
     let errors = parse_as_commonjs(lowered);
     assert!(
@@ -184,7 +184,8 @@ fn check_lowered(file: &SourceFile, lowered: &str) {
                     .chars()
                     .zip(after.chars())
                     .all(|(old, new)| old == new || new == ' '));
-        let rewritten = ["require(", "exports", "__default"]
+        // Imports, exports and enums are rewritten in place.
+        let rewritten = ["require(", "exports", "__default", "(function (", "\"] = ", "})("]
             .iter()
             .any(|marker| after.contains(marker));
         assert!(
@@ -296,6 +297,7 @@ fixtures! {
     edge_aws_sdk => "edge_aws_sdk.js",
     edge_modules => "edge_modules.js",
     edge_unimplemented_builtins => "edge_unimplemented_builtins.js",
+    typescript_enums => "typescript_enums.ts",
     facts_module_state => "facts_module_state.js",
     facts_nondeterminism => "facts_nondeterminism.js",
     facts_event_response => "facts_event_response.js",

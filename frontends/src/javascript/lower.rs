@@ -206,6 +206,46 @@ impl<'a> Editor<'a> {
 }
 
 /// `exports.name` or `exports["odd name"]`.
+/// The value of an enum member tsc can compute without type information.
+#[derive(Debug)]
+enum EnumValue {
+    /// An integer, auto-incremented or written as a (negative) number literal.
+    Number(i64),
+    /// A string literal, as written.
+    String(String),
+}
+
+/// Each member's name and value, or the span of the first member whose value needs code.
+fn enum_values(enumeration: &TsEnumDecl) -> Result<Vec<(String, EnumValue)>, Span> {
+    use swc_ecma_ast::{Expr, Lit, TsEnumMemberId, UnaryOp};
+    let mut values = Vec::with_capacity(enumeration.members.len());
+    let mut next = Some(0i64);
+    for member in &enumeration.members {
+        let key = match &member.id {
+            TsEnumMemberId::Ident(ident) => ident.sym.as_str().to_owned(),
+            TsEnumMemberId::Str(string) => string.value.to_atom_lossy().as_str().to_owned(),
+        };
+        let integer = |value: f64| (value.fract() == 0.0 && value.abs() < 9.0e15).then_some(value as i64);
+        let value = match member.init.as_deref() {
+            None => next.map(EnumValue::Number),
+            Some(Expr::Lit(Lit::Num(number))) => integer(number.value).map(EnumValue::Number),
+            Some(Expr::Unary(unary)) if unary.op == UnaryOp::Minus => match &*unary.arg {
+                Expr::Lit(Lit::Num(number)) => integer(-number.value).map(EnumValue::Number),
+                _ => None,
+            },
+            Some(Expr::Lit(Lit::Str(string))) => Some(EnumValue::String(js_string(&string.value.to_atom_lossy()))),
+            Some(_) => None,
+        };
+        let Some(value) = value else { return Err(member.span) };
+        next = match value {
+            EnumValue::Number(number) => Some(number + 1),
+            EnumValue::String(_) => None,
+        };
+        values.push((key, value));
+    }
+    Ok(values)
+}
+
 fn exports_member(name: &str) -> String {
     if is_identifier(name) {
         format!("exports.{name}")
@@ -428,6 +468,36 @@ impl Lowerer<'_> {
     }
 
     /// `export` in front of a declaration: blank the keyword, export the names at the end.
+    /// Rewrites an enum as tsc emits it — `var E; (function (E) { E[E["A"] = 0] = "A"; })(E ||
+    /// (E = {}));` — one member per member, so every line keeps its place. `const enum` is the
+    /// same: a single-file compile (what a Lambda build runs) does not inline it.
+    fn lower_enum(&mut self, enumeration: &TsEnumDecl, values: &[(String, EnumValue)]) {
+        let name = enumeration.id.sym.as_str();
+        let text = self.source.text();
+        let start = self.source.offset(enumeration.span.lo);
+        let end = self.source.offset(enumeration.span.hi);
+        let Some(open) = text[self.source.offset(enumeration.id.span.hi)..end].find('{') else {
+            return;
+        };
+        let open = self.source.offset(enumeration.id.span.hi) + open;
+        self.editor.replace(start..open + 1, format!("var {name}; (function ({name}) {{"));
+        for (member, (key, value)) in enumeration.members.iter().zip(values) {
+            let member_start = self.source.offset(member.span.lo);
+            let mut member_end = self.source.offset(member.span.hi);
+            let after = &text[member_end..end];
+            if after.trim_start().starts_with(',') {
+                member_end += after.len() - after.trim_start().len() + 1;
+            }
+            let key = js_string(key);
+            let code = match value {
+                EnumValue::Number(number) => format!("{name}[{name}[{key}] = {number}] = {key};"),
+                EnumValue::String(literal) => format!("{name}[{key}] = {literal};"),
+            };
+            self.editor.replace(member_start..member_end, code);
+        }
+        self.editor.replace(end - 1..end, format!("}})({name} || ({name} = {{}}));"));
+    }
+
     fn lower_export_decl(&mut self, export: &ExportDecl) {
         if Self::is_type_only_decl(&export.decl) {
             self.blank_span(export.span);
@@ -442,6 +512,7 @@ impl Lowerer<'_> {
                 .collect(),
             Decl::Fn(function) => vec![function.ident.sym.as_str().to_owned()],
             Decl::Class(class) => vec![class.ident.sym.as_str().to_owned()],
+            Decl::TsEnum(enumeration) => vec![enumeration.id.sym.as_str().to_owned()],
             _ => Vec::new(),
         };
         let keyword = self.source.offset(export.span.lo)..self.source.offset(export.decl.span().lo);
@@ -639,13 +710,16 @@ impl Visit for Lowerer<'_> {
     fn visit_ts_enum_decl(&mut self, enumeration: &TsEnumDecl) {
         if enumeration.declare {
             self.blank_span(enumeration.span);
-        } else {
-            self.unsupported(
-                Span::new(enumeration.span.lo, enumeration.id.span.hi),
-                "enums need generated code",
-                "enum declared here",
-                "replace the enum with an object literal, e.g. `const Color = { Red: 'red', Blue: 'blue' }`",
-            );
+            return;
+        }
+        match enum_values(enumeration) {
+            Ok(values) => self.lower_enum(enumeration, &values),
+            Err(member) => self.unsupported(
+                member,
+                "enum members with computed values need generated code",
+                "not a number or string literal",
+                "give the member a literal value, or write the enum as an object literal, e.g. `const Color = { Red: 'red', Blue: 'blue' }`",
+            ),
         }
     }
 
