@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use edgeport_frontends::diagnostic::{codes, Diagnostic, Severity};
-use edgeport_frontends::javascript::{self, Analysis, HandlerFacts, Import, ModuleOrigin};
+use edgeport_frontends::javascript::{self, HandlerFacts, Import, ModuleOrigin};
 use edgeport_frontends::SourceFile;
 
 use crate::{placeholders, ConvertError, FunctionSource};
@@ -139,17 +139,16 @@ pub(crate) fn bundle(
                             }
                             let local = !is_package_path(&path);
                             let loaded = load_module(&path, &mut ids, local, defines)?;
-                            if loaded.analysis.has_errors() {
-                                return Err(module_error(loaded.file, loaded.analysis.diagnostics));
+                            if loaded.diagnostics.iter().any(|d| d.severity == Severity::Error) {
+                                return Err(module_error(loaded.file, loaded.diagnostics));
                             }
-                            let module_facts = loaded.analysis.facts.unwrap_or_else(empty_facts);
-                            for warning in &loaded.analysis.diagnostics {
+                            for warning in &loaded.diagnostics {
                                 warnings.push(reattach(warning, &loaded.file, &via));
                             }
                             if local {
-                                reads_files |= uses_fs(&module_facts.builtins);
+                                reads_files |= uses_fs(&loaded.builtins);
                             }
-                            builtins.extend(module_facts.builtins.iter().cloned());
+                            builtins.extend(loaded.builtins.iter().cloned());
                             let index = modules.len();
                             modules.push(BundledModule {
                                 id: loaded.id,
@@ -159,7 +158,7 @@ pub(crate) fn bundle(
                                 file: loaded.file,
                                 local,
                             });
-                            imports_of.push(module_facts.imports);
+                            imports_of.push(loaded.imports);
                             reached_through.push(Some(via.clone()));
                             index_of.insert(path, index);
                             index
@@ -197,17 +196,17 @@ fn uses_fs(builtins: &[String]) -> bool {
     builtins.iter().any(|b| b == "fs" || b == "fs/promises")
 }
 
-fn empty_facts() -> HandlerFacts {
-    javascript::analyze_module(&SourceFile::new("empty.js", ""), ModuleOrigin::Local)
-        .facts
-        .expect("an empty module parses")
-}
-
 /// A module read, substituted (when local) and analysed.
 struct LoadedModule {
     id: String,
     file: SourceFile,
-    analysis: Analysis,
+    /// What it loads, literally named.
+    imports: Vec<Import>,
+    /// The built-ins among them.
+    builtins: Vec<String>,
+    /// Errors stop the conversion; warnings are passed on.
+    diagnostics: Vec<Diagnostic>,
+    /// The CommonJS script the engine compiles.
     script: String,
 }
 
@@ -224,8 +223,9 @@ fn load_module(path: &Path, ids: &mut ModuleIds, local: bool, defines: &BTreeMap
     }
     let origin = if local { ModuleOrigin::Local } else { ModuleOrigin::Package };
     let analysis = javascript::analyze_module(&file, origin);
-    let script = analysis.lowered.clone().unwrap_or_default();
-    Ok(LoadedModule { id, file, analysis, script })
+    let (imports, builtins) = analysis.facts.map(|facts| (facts.imports, facts.builtins)).unwrap_or_default();
+    let script = analysis.lowered.unwrap_or_default();
+    Ok(LoadedModule { id, file, imports, builtins, diagnostics: analysis.diagnostics, script })
 }
 
 /// A JSON module is `module.exports = JSON.parse(<text>)`, as Node loads it; invalid JSON fails
@@ -243,8 +243,7 @@ fn json_module(id: String, file: SourceFile) -> Result<LoadedModule, ConvertErro
     }
     let literal = serde_json::to_string(text).expect("strings always serialise");
     let script = format!("module.exports = JSON.parse({literal});");
-    let analysis = Analysis { facts: Some(empty_facts()), diagnostics: Vec::new(), lowered: Some(script.clone()) };
-    Ok(LoadedModule { id, file, analysis, script })
+    Ok(LoadedModule { id, file, imports: Vec::new(), builtins: Vec::new(), diagnostics: Vec::new(), script })
 }
 
 /// The diagnostic for a specifier that resolves to nothing.
