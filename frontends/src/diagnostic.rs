@@ -273,13 +273,14 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Error,
         summary: "construct needs code generation",
         explanation: "edgeport runs TypeScript and ES modules by blanking out type syntax and \
-            rewriting imports and exports in place, so that every line and column of the running \
-            code matches the file you wrote and stack traces point at your source. Enums, \
-            namespaces with values, constructor parameter properties, decorators and \
-            `import x = require()` cannot be blanked out: they need generated code. Top-level \
+            rewriting imports, exports and enums in place, so that every line and column of the \
+            running code matches the file you wrote and stack traces point at your source. Enum \
+            members whose values are computed (`B = A << 1`), namespaces with values, \
+            constructor parameter properties, decorators and `import x = require()` cannot be \
+            rewritten that way: they need generated code. Top-level \
             `await` and `import.meta` have no equivalent in the CommonJS function the edge \
-            engine loads. Rewrite them with plain JavaScript equivalents (an object literal \
-            instead of an enum, explicit field assignments instead of parameter properties, \
+            engine loads. Rewrite them with plain JavaScript equivalents (literal enum values \
+            or an object literal, explicit field assignments instead of parameter properties, \
             `import x from` instead of `import x = require()`, the awaited work moved into the \
             handler), or compile the file with tsc and convert the output.",
     },
