@@ -79,9 +79,14 @@ fn delimited<'a>(text: &'a str, open: &str, close: &str, padded: bool) -> Option
     let end = inner.find(close)?;
     let raw = &inner[..end];
     let name = if padded { raw.trim_matches(' ') } else { raw };
-    let valid = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    valid.then_some(Placeholder { name, len: open.len() + end + close.len(), braces: padded })
+    is_name(name).then_some(Placeholder { name, len: open.len() + end + close.len(), braces: padded })
+}
+
+/// Whether `name` can be a placeholder's name: letters, digits and `_`, not starting with a
+/// digit. Values files and `--define` are held to the same rule.
+pub(crate) fn is_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 #[cfg(test)]

@@ -138,10 +138,7 @@ fn env_value(value: &str) -> Result<String, String> {
 }
 
 fn check_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid {
+    if crate::placeholders::is_name(name) {
         Ok(())
     } else {
         Err(format!("`{name}` is not a placeholder name (letters, digits and `_`, not starting with a digit)"))

@@ -61,13 +61,13 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     if let Some(shard) = args.shard {
         let total = functions.len();
         functions = shard.select(functions);
-        eprintln!("shard {shard}: {} of {}", functions.len(), plural(total, "function"));
+        eprintln!("shard {shard}: {} of {}", functions.len(), super::plural(total, "function"));
     }
     if let Some(since) = &args.changed_since {
         let changed = changed::changed_files(&args.path, since)?;
         let total = functions.len();
         functions = batch::changed_functions(functions, &changed, &args.out);
-        eprintln!("{} of {} changed since {since}", functions.len(), plural(total, "function"));
+        eprintln!("{} of {} changed since {since}", functions.len(), super::plural(total, "function"));
     }
 
     let options = BatchOptions {
@@ -180,14 +180,6 @@ fn print_summary(report: &BatchReport, out: &std::path::Path) -> std::io::Result
     )
 }
 
-/// `1 function`, `2 functions`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
 
 fn human_bytes(bytes: u64) -> String {
     if bytes >= 1 << 20 {

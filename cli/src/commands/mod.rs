@@ -53,3 +53,12 @@ pub fn project(path: &Path, placeholders: PlaceholderArgs) -> anyhow::Result<Pro
     defines.extend(placeholders.defines);
     Ok(Project { functions: found.functions, defines })
 }
+
+/// `1 function`, `3 functions`.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

@@ -57,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         let changed = changed::changed_files(&args.path, since)?;
         let total = functions.len();
         functions = changed::touched(functions, &changed);
-        eprintln!("{} of {} changed since {since}", functions.len(), plural(total, "function"));
+        eprintln!("{} of {} changed since {since}", functions.len(), super::plural(total, "function"));
     }
 
     let defaults = TestOptions::default();
@@ -103,8 +103,8 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let failed = report.functions.iter().filter(|f| f.status == FunctionStatus::ConversionFailed).count();
     eprintln!(
         "{}, {}: {different} different, {failed} failed to convert",
-        plural(report.functions.len(), "function"),
-        plural(events, "event")
+        super::plural(report.functions.len(), "function"),
+        super::plural(events, "event")
     );
     if report.has_errors() {
         let names: Vec<&str> =
@@ -114,14 +114,6 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     Ok(if report.all_identical() { Status::Clean } else { Status::Findings })
 }
 
-/// `1 function`, `2 functions`.
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
 
 /// The format a report file's extension names.
 fn format_of(path: &std::path::Path) -> Option<Format> {
