@@ -1,20 +1,27 @@
 //! Recognises table-like decisions in edge handlers and compiles them to eBPF.
 //!
-//! Not built yet: this crate is the place, and this page the plan, for the hook-injector
-//! issue. Nothing in the pipeline calls it today.
+//! In pipeline order:
+//! 1. [`recognize`]: from the frontend's facts (the literals a handler compares request fields
+//!    with) propose candidate rules, and learn each candidate's action by asking the original
+//!    handler ([`Original`]); every rejected candidate keeps its reason.
+//! 2. [`ir`]: the rule IR, ordered predicates on the request head to actions, with the reference
+//!    semantics ([`ir::RuleSet::verdict`]) every evaluator must reproduce.
+//! 3. [`bpf`]: code generation to eBPF in Rust (no clang, no nightly), an ELF object the kernel
+//!    loads, per-rule per-CPU counters and LPM tries for networks.
+//! 4. [`kernel`] loads it with aya (verifier, `BPF_PROG_TEST_RUN`, XDP attach); [`vm`] runs
+//!    the same bytecode in user space with rbpf.
+//! 5. [`prove`]: a rule is kept only when the original handler, the reference semantics, the
+//!    kernel and rbpf agree on every request [`synthesize`] makes for it.
 //!
-//! Plan, in pipeline order:
-//! 1. **Recognition** over the frontend's facts (`edgeport_frontends::javascript::HandlerFacts`
-//!    and its comparisons of request fields with literals): IP / CIDR block lists, header and
-//!    User-Agent matches, path rules, static and host redirects, A/B splits, static response
-//!    headers. The output is a rule IR — ordered predicates to actions — where every rule keeps
-//!    the source span it came from and every rejected candidate the reason it was rejected.
-//! 2. **Code generation** in Rust at run time (no clang or nightly): XDP programs that parse
-//!    Ethernet, IPv4/IPv6, TCP and the HTTP/1.x request head, written as ELF with `object`,
-//!    per-rule counters in per-CPU arrays, CIDR lists in LPM tries.
-//! 3. **Loading** with aya (kernel verifier, `BPF_PROG_TEST_RUN`, XDP attach) and rbpf where the
-//!    kernel is not available.
-//! 4. **Equivalence**: a rule is injected only when the original handler (through the
-//!    differential-testing executors) and the eBPF program agree on every synthesized request.
-//!
-//! Invariant (to keep): no rule is injected that was not proven equal to the original.
+//! Invariant: no rule is injected that was not proven equal to the original on its requests.
+
+pub mod http;
+pub mod ir;
+
+/// The original handler, asked for its answer to a request (the differential-testing
+/// executors implement it with real node and python3).
+pub trait Original {
+    /// The handler's result for `request` arriving at its trigger: the CloudFront request or
+    /// response object it returned, or `Err` with what went wrong (an error, a timeout).
+    fn answer(&mut self, request: &http::Request) -> Result<serde_json::Value, String>;
+}
