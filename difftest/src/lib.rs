@@ -11,6 +11,8 @@
 pub mod compare;
 pub mod coverage;
 pub mod deployed;
+pub mod hooks;
+pub mod inject;
 pub mod reference;
 pub mod report;
 pub mod runner;

@@ -1,6 +1,7 @@
-//! HTTP/1.x request heads: parsing them the way the programs do ([`RequestHead`]), and the
+//! HTTP/1.x request heads: parsing them the way the programs do ([`RequestHead`]), the
 //! requests the equivalence tests send, as bytes on the wire and as the CloudFront event the
-//! original handler receives ([`Request`]).
+//! original handler receives ([`Request`]), and the origin's responses response rules are
+//! proven on ([`Response`]).
 
 use std::net::IpAddr;
 
@@ -110,27 +111,78 @@ impl Request {
         head.into_bytes()
     }
 
-    /// The `request` object of the CloudFront event: header names lower-cased into arrays in
-    /// arrival order with the name as sent in `key`, values trimmed of surrounding whitespace
-    /// as CloudFront trims them.
+    /// The `request` object of the CloudFront event, headers as [`cloudfront_headers`] makes
+    /// them.
     pub fn to_cloudfront(&self) -> Value {
-        let mut headers = Map::new();
-        for (name, value) in &self.headers {
-            let entry = headers
-                .entry(name.to_ascii_lowercase())
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(values) = entry {
-                values.push(json!({ "key": name, "value": value.trim_matches([' ', '\t']) }));
-            }
-        }
         json!({
             "clientIp": self.client_ip.to_string(),
-            "headers": headers,
+            "headers": cloudfront_headers(&self.headers),
             "method": self.method,
             "querystring": self.querystring,
             "uri": self.uri,
         })
     }
+}
+
+/// A response as the origin sends it, for response triggers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The status description (`OK`, `Not Found`).
+    pub status_description: String,
+    /// Header lines in order, names as sent (repeats allowed).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Response {
+    /// A plain `200 OK` JSON answer from an origin that says what it runs: `Content-Type:
+    /// application/json`, `Server: nginx`, `X-Powered-By: Express`.
+    pub fn origin() -> Self {
+        Response {
+            status: 200,
+            status_description: "OK".into(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Server".into(), "nginx".into()),
+                ("X-Powered-By".into(), "Express".into()),
+            ],
+        }
+    }
+
+    /// The status line and header lines, as text (for counterexamples).
+    pub fn to_head(&self) -> String {
+        let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, self.status_description);
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        head
+    }
+
+    /// The `response` object of the CloudFront event: the status as a string, as CloudFront
+    /// sends it, and the headers as [`Request::to_cloudfront`] makes them.
+    pub fn to_cloudfront(&self) -> Value {
+        json!({
+            "headers": cloudfront_headers(&self.headers),
+            "status": self.status.to_string(),
+            "statusDescription": self.status_description,
+        })
+    }
+}
+
+/// Header lines as a CloudFront `headers` object: names lower-cased into arrays in arrival
+/// order with the name as sent in `key`, values trimmed of surrounding whitespace as
+/// CloudFront trims them.
+pub fn cloudfront_headers(lines: &[(String, String)]) -> Map<String, Value> {
+    let mut headers = Map::new();
+    for (name, value) in lines {
+        let entry = headers.entry(name.to_ascii_lowercase()).or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = entry {
+            values.push(json!({ "key": name, "value": value.trim_matches([' ', '\t']) }));
+        }
+    }
+    headers
 }
 
 #[cfg(test)]

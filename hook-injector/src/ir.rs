@@ -228,3 +228,167 @@ impl RuleSet {
             .map_or(0, |index| index as u32 + 1)
     }
 }
+
+impl Action {
+    /// What the function answers with this action for `request`: the response object (with
+    /// `?query` appended to the first value of `append_query_to` when the request has a query
+    /// string), or the request's CloudFront object with its `uri` replaced.
+    pub fn answer(&self, request: &crate::http::Request) -> serde_json::Value {
+        match self {
+            Action::Respond { response, append_query_to } => {
+                let mut response = response.clone();
+                let appended = append_query_to.as_deref().filter(|_| !request.querystring.is_empty());
+                if let Some(name) = appended {
+                    let escaped = name.replace('~', "~0").replace('/', "~1");
+                    let pointer = format!("/headers/{escaped}/0/value");
+                    if let Some(value) = response.pointer_mut(&pointer) {
+                        if let Some(text) = value.as_str() {
+                            *value = serde_json::Value::String(format!("{text}?{}", request.querystring));
+                        }
+                    }
+                }
+                response
+            }
+            Action::RewriteUri { uri } => {
+                let mut object = request.to_cloudfront();
+                object["uri"] = serde_json::Value::String(uri.clone());
+                object
+            }
+        }
+    }
+}
+
+/// The response rules recognised and proven for a response-trigger function (origin-response,
+/// viewer-response), in order.
+///
+/// These are not eBPF: XDP sees the viewers' requests, never the origin's responses. The
+/// runtime applies them natively to the origin's response without entering Wasm.
+///
+/// Semantics, exactly as [`ResponseRuleSet::apply`] computes them on the CloudFront response
+/// object (`status`, `statusDescription`, `headers` as lower-case names to `[{key, value}]`):
+/// - Every predicate is evaluated on the origin's response as it arrived, never on what an
+///   earlier rule made of it.
+/// - Unlike request rules, *every* rule whose predicates all hold applies, in order; their
+///   edits compose, so a later rule's `set` of a header wins over an earlier one's.
+/// - Nothing but headers changes: status, description and body stay as they arrived.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseRuleSet {
+    /// The rules, in the order their edits apply.
+    pub rules: Vec<ResponseRule>,
+}
+
+/// One header edit made to the origin's response when every predicate holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseRule {
+    /// A short name for reports (`set strict-transport-security when no strict-transport-security`).
+    pub name: String,
+    /// All must hold on the origin's response (none: always).
+    pub predicates: Vec<ResponsePredicate>,
+    /// What changes then.
+    pub edit: HeaderEdit,
+    /// The source the rule was recognised in.
+    pub source: SourceSpan,
+}
+
+/// A test on the origin's response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ResponsePredicate {
+    /// The status code equals the value.
+    Status {
+        /// `404`, ...
+        value: u16,
+    },
+    /// The header is present and its first value matches.
+    Header {
+        /// The header name, lower-case.
+        name: String,
+        /// How.
+        op: TextMatch,
+        /// The literal.
+        value: String,
+        /// ASCII letters compare case-insensitively.
+        case_insensitive: bool,
+    },
+    /// The header has no value at all.
+    HeaderAbsent {
+        /// The header name, lower-case.
+        name: String,
+    },
+    /// The header has at least one value.
+    HeaderPresent {
+        /// The header name, lower-case.
+        name: String,
+    },
+}
+
+/// Headers set and removed: `set` first, then `remove`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderEdit {
+    /// Headers replaced by exactly one value: `(lower-case name, key as written, value)`.
+    pub set: Vec<(String, String, String)>,
+    /// Headers removed with all their values, lower-case.
+    pub remove: Vec<String>,
+}
+
+impl HeaderEdit {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
+
+    /// Whether it sets or removes header `name` (lower-case).
+    pub fn touches(&self, name: &str) -> bool {
+        self.set.iter().any(|(set, _, _)| set == name) || self.remove.iter().any(|removed| removed == name)
+    }
+
+    /// Makes the edit on a CloudFront `headers` object (anything else is left alone).
+    pub fn apply(&self, headers: &mut serde_json::Value) {
+        let serde_json::Value::Object(headers) = headers else { return };
+        for (name, key, value) in &self.set {
+            headers.insert(name.clone(), serde_json::json!([{ "key": key, "value": value }]));
+        }
+        for name in &self.remove {
+            headers.shift_remove(name);
+        }
+    }
+}
+
+impl ResponsePredicate {
+    /// Whether the predicate holds for a CloudFront response object. A `status` is read as
+    /// CloudFront sends it (a string) or as a number.
+    pub fn holds(&self, response: &serde_json::Value) -> bool {
+        let first = |name: &str| response["headers"][name][0]["value"].as_str();
+        match self {
+            ResponsePredicate::Status { value } => match &response["status"] {
+                serde_json::Value::String(text) => text.parse::<u16>().ok() == Some(*value),
+                status => status.as_u64() == Some(u64::from(*value)),
+            },
+            ResponsePredicate::Header { name, op, value, case_insensitive } => {
+                first(name).is_some_and(|field| op.matches(field.as_bytes(), value.as_bytes(), *case_insensitive))
+            }
+            ResponsePredicate::HeaderAbsent { name } => !has_header(response, name),
+            ResponsePredicate::HeaderPresent { name } => has_header(response, name),
+        }
+    }
+}
+
+/// Whether the response object has at least one value of header `name`.
+fn has_header(response: &serde_json::Value, name: &str) -> bool {
+    response["headers"][name].as_array().is_some_and(|values| !values.is_empty())
+}
+
+impl ResponseRuleSet {
+    /// What the rules make of the origin's response (a CloudFront response object): every
+    /// rule whose predicates hold on `response` makes its edit, in order. This is the
+    /// reference the proof compares the original with.
+    pub fn apply(&self, response: &serde_json::Value) -> serde_json::Value {
+        let mut answer = response.clone();
+        for rule in self.rules.iter().filter(|rule| rule.predicates.iter().all(|p| p.holds(response))) {
+            if let Some(headers) = answer.get_mut("headers") {
+                rule.edit.apply(headers);
+            }
+        }
+        answer
+    }
+}

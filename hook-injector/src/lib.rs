@@ -13,10 +13,24 @@
 //! 5. [`prove`]: a rule is kept only when the original handler, the reference semantics, the
 //!    kernel and rbpf agree on every request [`synthesize`] makes for it.
 //!
+//! Response triggers (origin-response, viewer-response) get [`ir::ResponseRuleSet`]s instead:
+//! header edits recognised by diffing the original's answers to origin responses
+//! ([`recognize::response`]) and proven on synthesized responses
+//! ([`prove::recognize_and_prove_responses`]). They are applied natively by the runtime, not
+//! in eBPF: XDP never sees a response.
+//!
 //! Invariant: no rule is injected that was not proven equal to the original on its requests.
 
+pub mod bpf;
+pub mod evaluators;
+pub mod frame;
 pub mod http;
 pub mod ir;
+pub mod kernel;
+pub mod prove;
+pub mod recognize;
+pub mod synthesize;
+pub mod vm;
 
 /// The original handler, asked for its answer to a request (the differential-testing
 /// executors implement it with real node and python3).
@@ -24,4 +38,16 @@ pub trait Original {
     /// The handler's result for `request` arriving at its trigger: the CloudFront request or
     /// response object it returned, or `Err` with what went wrong (an error, a timeout).
     fn answer(&mut self, request: &http::Request) -> Result<serde_json::Value, String>;
+
+    /// The handler's result when the origin answers `request` with `response` (response
+    /// triggers): the CloudFront response object it returned, or `Err` with what went wrong.
+    /// Originals that only know requests say so.
+    fn answer_response(
+        &mut self,
+        request: &http::Request,
+        response: &http::Response,
+    ) -> Result<serde_json::Value, String> {
+        let _ = (request, response);
+        Err("this original is only asked about requests".into())
+    }
 }
