@@ -27,7 +27,7 @@ use crate::coverage::CoverageTally;
 use crate::reference::{
     ReferenceError, ReferenceInvocation, ReferenceLanguage, ReferenceWorker, WorkerOptions,
 };
-use crate::report::{Coverage, EventOrigin, EventReport, FunctionReport, FunctionStatus, Logs, Report};
+use crate::report::{Coverage, EventOrigin, EventReport, FunctionReport, FunctionStatus, HooksSummary, Logs, Report};
 use crate::deployed::deployed;
 use crate::synthesize::{synthesize, SynthesisOptions};
 
@@ -53,6 +53,8 @@ pub struct TestOptions {
     /// Deploy-time placeholder values for every function (a function's `case.json` may add
     /// its own); both sides run the code with them filled in.
     pub defines: BTreeMap<String, String>,
+    /// Also recognise and prove each function's eBPF hook rules (the report's hooks column).
+    pub hooks: bool,
 }
 
 impl Default for TestOptions {
@@ -65,6 +67,7 @@ impl Default for TestOptions {
             jobs: std::thread::available_parallelism().map_or(1, usize::from),
             worker: WorkerOptions::default(),
             defines: BTreeMap::new(),
+            hooks: false,
         }
     }
 }
@@ -275,6 +278,7 @@ impl<'a> FunctionTester<'a> {
             failure: None,
             events: Vec::new(),
             coverage: None,
+            hooks: None,
         };
         let outcome =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self, &mut report)));
@@ -361,7 +365,30 @@ impl<'a> FunctionTester<'a> {
         } else {
             FunctionStatus::Different
         };
+        if self.options.hooks {
+            report.hooks = Some(self.hooks(function));
+        }
         Ok(())
+    }
+
+    /// The hook injector's result for `function`, run on this tester's worker.
+    fn hooks(&mut self, function: &FunctionSource) -> HooksSummary {
+        let summary = match crate::inject::inject(function, &mut self.worker) {
+            Ok(injection) => injection.summary(),
+            Err(error) => HooksSummary {
+                rules: 0,
+                blocks: 0,
+                rejected: 0,
+                requests: 0,
+                evaluators: Vec::new(),
+                failure: Some(error.to_string()),
+            },
+        };
+        // The proof's requests are not the tested events: their coverage is dropped.
+        if self.options.coverage {
+            let _ = self.worker.take_coverage(Path::new("/"));
+        }
+        summary
     }
 
     /// The run's placeholder values with the function's own on top.
@@ -470,7 +497,7 @@ fn run_converted(
 
 /// The directory a function's `events/` and `case.json` live in: the directory it owns (its
 /// template's code directory, or an `index.*` handler's directory), else the handler's.
-fn function_dir(function: &FunctionSource) -> PathBuf {
+pub(crate) fn function_dir(function: &FunctionSource) -> PathBuf {
     function.directory().map_or_else(
         || function.path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
         Path::to_path_buf,

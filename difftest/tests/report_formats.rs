@@ -4,7 +4,7 @@
 
 use edgeport_contract::EventType;
 use edgeport_difftest::report::{
-    Coverage, Difference, EventOrigin, EventReport, Format, FunctionReport, FunctionStatus, Logs,
+    Coverage, Difference, EventOrigin, EventReport, Format, FunctionReport, FunctionStatus, HooksSummary, Logs,
     Observed, Report, Share, Verdict,
 };
 use edgeport_runtime::cloudfront::Decision;
@@ -64,6 +64,14 @@ fn basic_auth() -> FunctionReport {
             }),
             uncovered_lines: vec![20, 12, 13, 14],
             partial_branch_lines: vec![9, 11],
+        }),
+        hooks: Some(HooksSummary {
+            rules: 0,
+            blocks: 0,
+            rejected: 0,
+            requests: 0,
+            evaluators: Vec::new(),
+            failure: Some("the kernel refuses BPF programs (Operation not permitted)".into()),
         }),
     }
 }
@@ -162,6 +170,14 @@ fn device_routing() -> FunctionReport {
             uncovered_lines: vec![18],
             partial_branch_lines: Vec::new(),
         }),
+        hooks: Some(HooksSummary {
+            rules: 2,
+            blocks: 1,
+            rejected: 1,
+            requests: 431,
+            evaluators: vec!["kernel".into(), "rbpf".into()],
+            failure: None,
+        }),
     }
 }
 
@@ -186,6 +202,7 @@ fn legacy_rewrite() -> FunctionReport {
         ),
         events: Vec::new(),
         coverage: None,
+        hooks: None,
     }
 }
 
@@ -201,6 +218,7 @@ fn python_headers() -> FunctionReport {
         ),
         events: Vec::new(),
         coverage: None,
+        hooks: None,
     }
 }
 
@@ -406,9 +424,9 @@ fn markdown_escapes_table_cells_and_summaries() {
         .expect("a table row for the function");
     assert_eq!(
         row,
-        "| ❌ a&#124;b &lt;script&gt;&amp;&#96;x&#96; next&#95;&#42;line&#42; | 4 | 2 | 2 | 83% (5/6 branches) |"
+        "| ❌ a&#124;b &lt;script&gt;&amp;&#96;x&#96; next&#95;&#42;line&#42; | 4 | 2 | 2 | 83% (5/6 branches) | 2 rules (1 dropped at XDP) · 1 rejected |"
     );
-    assert_eq!(row.matches('|').count(), 6, "a cell was split: {row}");
+    assert_eq!(row.matches('|').count(), 7, "a cell was split: {row}");
     let summary = markdown
         .lines()
         .find(|line| line.starts_with("<summary>❌"))

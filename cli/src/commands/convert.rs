@@ -47,6 +47,10 @@ pub struct Args {
     /// depends on its name alone.
     #[arg(long, value_name = "I/N", value_parser = |s: &str| s.parse::<Shard>().map_err(|e| e.to_string()))]
     shard: Option<Shard>,
+    /// Skip the eBPF hooks: recognising rules, proving them against the original handlers
+    /// (which needs node / python3) and writing `hooks.bpf.o`.
+    #[arg(long)]
+    no_hooks: bool,
     #[command(flatten)]
     placeholders: super::PlaceholderArgs,
 }
@@ -86,6 +90,23 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let report = batch::convert_all(&super::runtime(), &functions, &options, &|event| progress.on_event(event))?;
     progress.finish();
     print_summary(&report, &args.out)?;
+    if !args.no_hooks {
+        let converted: Vec<&edgeport_converter::FunctionSource> = report
+            .functions
+            .iter()
+            .filter(|f| f.status != FunctionStatus::Failed)
+            .map(|f| &f.function)
+            .collect();
+        if let Some(totals) = super::hooks::inject_all(&converted, &args.out) {
+            println!(
+                "hooks: {} proven in {} ({} dropped at XDP), {} rejected; `edgeport hooks <function>` explains",
+                super::plural(totals.rules, "rule"),
+                super::plural(totals.functions, "function"),
+                totals.blocks,
+                totals.rejected
+            );
+        }
+    }
     Ok(if report.count(FunctionStatus::Failed) == 0 { Status::Clean } else { Status::Findings })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod explain;
+pub mod hooks;
 pub mod invoke;
 pub mod test;
 

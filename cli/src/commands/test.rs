@@ -46,6 +46,9 @@ pub struct Args {
     /// Functions tested in parallel (default: one per CPU).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Skip recognising and proving the functions' eBPF hook rules (the report's hooks column).
+    #[arg(long)]
+    no_hooks: bool,
     #[command(flatten)]
     placeholders: super::PlaceholderArgs,
 }
@@ -69,6 +72,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         jobs: args.jobs.unwrap_or(defaults.jobs).max(1),
         worker: WorkerOptions { install_dir: RuntimeOptions::default_cache_dir(), ..WorkerOptions::default() },
         defines,
+        hooks: !args.no_hooks,
     };
     let root = if args.path.is_dir() { args.path.clone() } else { args.path.parent().map(PathBuf::from).unwrap_or_default() };
     let runtime = super::runtime();
@@ -80,7 +84,11 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         let progress = |function: &FunctionReport| {
             let mut stderr = std::io::stderr().lock();
             header.call_once(|| {
-                let _ = writeln!(stderr, "{:<28} {:>6} {:>9} {:>9}  coverage", "function", "events", "identical", "different");
+                let _ = writeln!(
+                    stderr,
+                    "{:<28} {:>6} {:>9} {:>9}  {:<28} hooks",
+                    "function", "events", "identical", "different", "coverage"
+                );
             });
             let _ = writeln!(stderr, "{}", progress_line(function));
         };
@@ -132,8 +140,12 @@ fn progress_line(function: &FunctionReport) -> String {
         FunctionStatus::Error => format!("error: {}", function.failure.as_deref().unwrap_or_default()),
     };
     let coverage = function.coverage.as_ref().map_or_else(String::new, |c| c.branches.to_string());
+    let hooks = function.hooks.as_ref().map_or_else(String::new, |hooks| match &hooks.failure {
+        Some(failure) => format!("not proven: {failure}"),
+        None => format!("{} proven, {} rejected", super::plural(hooks.rules, "rule"), hooks.rejected),
+    });
     format!(
-        "{:<28} {:>6} {:>9} {:>9}  {coverage}{status}",
+        "{:<28} {:>6} {:>9} {:>9}  {coverage:<28} {hooks}{status}",
         function.name,
         function.events.len(),
         function.identical(),

@@ -9,7 +9,7 @@
 //! Text that comes from the user's code or events goes into table cells, headings and summaries
 //! only through [`inline`], and into code blocks only through [`code_block`].
 
-use super::{pretty_json, Coverage, EventReport, FunctionReport, FunctionStatus, Report, Verdict};
+use super::{pretty_json, Coverage, EventReport, FunctionReport, FunctionStatus, HooksSummary, Report, Verdict};
 
 /// The most bytes the document may take. GitHub's limit is 65,536 characters and a character
 /// is at least one byte; the rest is room for whatever a bot adds around the report.
@@ -22,7 +22,7 @@ const TABLE_LIMIT: usize = LIMIT / 2;
 const NOTE_ROOM: usize = 500;
 
 const TABLE_HEAD: &str =
-    "| function | events | identical | different | coverage |\n| :-- | --: | --: | --: | :-- |\n";
+    "| function | events | identical | different | coverage | hooks |\n| :-- | --: | --: | --: | :-- | :-- |\n";
 
 pub(super) fn render(report: &Report) -> String {
     let mut out = String::from("## edgeport differential test\n\n");
@@ -158,7 +158,23 @@ fn table_row(function: &FunctionReport) -> String {
         .coverage
         .as_ref()
         .map_or_else(|| "—".to_owned(), coverage_cell);
-    format!("| {name} | {events} | {identical} | {different} | {coverage} |\n")
+    let hooks = function.hooks.as_ref().map_or_else(|| "—".to_owned(), hooks_cell);
+    format!("| {name} | {events} | {identical} | {different} | {coverage} | {hooks} |\n")
+}
+
+/// `2 rules (1 dropped at XDP) · 3 rejected`, or why the injector could not run.
+fn hooks_cell(hooks: &HooksSummary) -> String {
+    if let Some(failure) = &hooks.failure {
+        return format!("not proven: {}", inline(failure));
+    }
+    let mut cell = count(hooks.rules, "rule");
+    if hooks.blocks > 0 {
+        cell.push_str(&format!(" ({} dropped at XDP)", hooks.blocks));
+    }
+    if hooks.rejected > 0 {
+        cell.push_str(&format!(" · {} rejected", hooks.rejected));
+    }
+    cell
 }
 
 /// `83% (10/12 branches)`, and what the provided events reached alone when that is less.

@@ -72,6 +72,29 @@ pub struct FunctionReport {
     /// Branch and line coverage of the original source under those events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// What the hook injector proved, when the run asked for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<HooksSummary>,
+}
+
+/// The hook injector's result for one function, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HooksSummary {
+    /// Rules proven equal to the original (they answer without the function): request rules
+    /// and response rules.
+    pub rules: usize,
+    /// Of those, the ones whose answer is a block, which XDP drops.
+    pub blocks: usize,
+    /// Candidates and rules rejected, each with its reason.
+    pub rejected: usize,
+    /// Distinct requests the original answered for the proof.
+    pub requests: usize,
+    /// What ran the program besides the reference semantics (`kernel`, `rbpf`).
+    pub evaluators: Vec<String>,
+    /// Why there is no result, when the injector could not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 impl FunctionReport {
