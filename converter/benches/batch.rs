@@ -54,7 +54,7 @@ exports.handler = async (event) => {{
 }};
 "#,
         max_age = 31_536_000 + n,
-        frame = if n % 2 == 0 { "DENY" } else { "SAMEORIGIN" },
+        frame = if n.is_multiple_of(2) { "DENY" } else { "SAMEORIGIN" },
     )
 }
 
