@@ -232,26 +232,63 @@ struct LinkStats {
     client_tx_dropped: u64,
 }
 
-/// CPU time (user + system) of the calling thread.
-fn thread_cpu() -> Duration {
+/// CPU time (user + system) of the calling thread, or with `RUSAGE_SELF` of the process.
+fn cpu_time(who: libc::c_int) -> Duration {
     // SAFETY: rusage is plain data; getrusage fills it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_THREAD with a valid pointer has no other preconditions.
-    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    // SAFETY: a valid `who` and pointer are getrusage's only preconditions.
+    unsafe { libc::getrusage(who, &mut usage) };
     let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     time(usage.ru_utime) + time(usage.ru_stime)
 }
 
-/// Softirq time of the whole machine so far (`/proc/stat`, in clock ticks of 10 ms).
-fn machine_softirq() -> Duration {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks = stat
-        .lines()
-        .next()
-        .and_then(|line| line.split_whitespace().nth(7))
-        .and_then(|field| field.parse::<u64>().ok())
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+fn thread_cpu() -> Duration {
+    cpu_time(libc::RUSAGE_THREAD)
+}
+
+/// The machine's CPU time so far (`/proc/stat`), to show softirq work and what other
+/// processes took from the cores while a row ran.
+#[derive(Clone, Copy)]
+struct MachineLoad {
+    busy: Duration,
+    softirq: Duration,
+    this_process: Duration,
+}
+
+impl MachineLoad {
+    fn now() -> MachineLoad {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        // `cpu user nice system idle iowait irq softirq steal ...`, in ticks of 10 ms.
+        let ticks: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .map(|field| field.parse().unwrap_or(0))
+            .collect();
+        let tick = |index: usize| Duration::from_millis(ticks.get(index).copied().unwrap_or(0) * 10);
+        // Guest time (fields 8 and 9) is already part of user and nice time.
+        let total = (0..8).map(tick).sum::<Duration>();
+        MachineLoad {
+            busy: total.saturating_sub(tick(3) + tick(4)),
+            softirq: tick(6),
+            this_process: cpu_time(libc::RUSAGE_SELF),
+        }
+    }
+
+    /// Softirq time, and busy time outside this process, since `before`.
+    fn since(&self, before: &MachineLoad) -> String {
+        let others = self
+            .busy
+            .saturating_sub(before.busy)
+            .saturating_sub(self.this_process.saturating_sub(before.this_process));
+        format!(
+            "{:.2} s / {:.2} s",
+            self.softirq.saturating_sub(before.softirq).as_secs_f64(),
+            others.as_secs_f64()
+        )
+    }
 }
 
 /// What the user-space server has done so far, over every connection.
@@ -471,7 +508,7 @@ struct Row {
     server_saw: String,
     server_cpu: String,
     client_cpu: String,
-    softirq: String,
+    machine: String,
 }
 
 impl Row {
@@ -483,7 +520,7 @@ impl Row {
             server_saw: String::new(),
             server_cpu: String::new(),
             client_cpu: String::new(),
-            softirq: String::new(),
+            machine: String::new(),
         }
     }
 }
@@ -514,9 +551,9 @@ fn user_space_row(testbed: &Testbed, port: u16, server: &ServerStats) -> Result<
         server.blocked.load(Ordering::Relaxed),
         server.cpu_nanos.load(Ordering::Relaxed),
     );
-    let softirq_before = machine_softirq();
+    let machine_before = MachineLoad::now();
     let clients = in_namespace_threads(CONNECTIONS, || keep_alive_client(testbed, port, ROW_BUDGET))?;
-    let softirq = machine_softirq().saturating_sub(softirq_before);
+    let machine = MachineLoad::now().since(&machine_before);
     // The server adds a connection's CPU time when the client has closed it.
     let waited = Instant::now();
     while server.open.load(Ordering::Relaxed) > 0 && waited.elapsed() < Duration::from_secs(2) {
@@ -535,7 +572,7 @@ fn user_space_row(testbed: &Testbed, port: u16, server: &ServerStats) -> Result<
         server_saw: format!("{requests} requests ({blocked} blocked)"),
         server_cpu: cpu_cell(server_cpu, elapsed, requests),
         client_cpu: cpu_cell(client_cpu, elapsed, answered),
-        softirq: format!("{:.2} s", softirq.as_secs_f64()),
+        machine,
     })
 }
 
@@ -556,7 +593,7 @@ fn raw_frames_row(
     let (requests_before, connections_before) =
         (server.requests.load(Ordering::Relaxed), server.connections.load(Ordering::Relaxed));
     let links_before = testbed.link_stats();
-    let softirq_before = machine_softirq();
+    let machine_before = MachineLoad::now();
     let senders = in_namespace_threads(SENDERS, || flood(testbed, &frame, ROW_BUDGET))?;
     let sender = Offered {
         count: senders.iter().map(|s| s.count).sum(),
@@ -566,7 +603,7 @@ fn raw_frames_row(
     };
     // Let the receiving side drain what is still queued before reading counters.
     thread::sleep(Duration::from_millis(200));
-    let softirq = machine_softirq().saturating_sub(softirq_before);
+    let machine = MachineLoad::now().since(&machine_before);
     let links = testbed.link_stats();
     let ring_lost = links.client_tx_dropped - links_before.client_tx_dropped;
     let requests = server.requests.load(Ordering::Relaxed) - requests_before;
@@ -601,7 +638,7 @@ fn raw_frames_row(
         server_saw: format!("{requests} requests, {connections} connections"),
         server_cpu: "0 (idle)".into(),
         client_cpu: cpu_cell(sender.cpu, sender.elapsed, sender.count),
-        softirq: format!("{:.2} s", softirq.as_secs_f64()),
+        machine,
     })
 }
 
@@ -687,17 +724,18 @@ fn main() {
         Err(error) => Row::failed("XDP filter", &error),
     };
 
-    println!("| path | rate | offered | server user space saw | server CPU | client / sender CPU | machine softirq |");
+    println!("| path | rate | offered | server user space saw | server CPU | client / sender CPU | machine: softirq / other processes |");
     println!("|---|---:|---|---|---|---|---:|");
     for row in [user_space, xdp, no_xdp] {
         println!(
             "| {} | {} | {} | {} | {} | {} | {} |",
-            row.path, row.measured, row.offered, row.server_saw, row.server_cpu, row.client_cpu, row.softirq
+            row.path, row.measured, row.offered, row.server_saw, row.server_cpu, row.client_cpu, row.machine
         );
     }
     println!(
         "\nCPU is getrusage per thread (clients and senders run in this process too, on the same cores). \
          Without CONFIG_IRQ_TIME_ACCOUNTING, softirq work (TCP, the veth's NAPI and XDP) is charged to \
-         whichever thread it interrupted and also counted in the machine's softirq column."
+         whichever thread it interrupted and also counted in the machine's softirq column; \
+         other processes' time on the shared cores makes a row slower."
     );
 }
