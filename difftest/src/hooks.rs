@@ -21,7 +21,7 @@ use edgeport_frontends::facts::{ComparedLiteral, HandlerFacts};
 use edgeport_frontends::SourceFile;
 use edgeport_hook_injector::http::{Request, Response};
 use edgeport_hook_injector::prove::{self, Evaluator, Proof};
-use edgeport_hook_injector::recognize::{Handler, Recognition};
+use edgeport_hook_injector::recognize::{secret_module, Counterexample, Handler, Recognition, Rejection};
 use edgeport_hook_injector::synthesize::{header_key, Edit};
 use edgeport_hook_injector::Original;
 use edgeport_runtime::invocation::DEFAULT_FIXED_NOW_MS;
@@ -224,13 +224,136 @@ pub fn recognize_and_prove(
 
     let mut original =
         ReferenceOriginal::new(worker, &deployed.handler, &export, event_type, config.seed, &function.name);
-    let handler = Handler { file: path, text: &text, facts: &facts };
+    let verifies_with = secret_module_used(path, &facts);
+    let handler = Handler { file: path, text: &text, facts: &facts, verifies_with: verifies_with.as_deref() };
     let (recognition, proof) = if event_type.is_request() {
-        prove::recognize_and_prove(&handler, &regex_samples(&facts), &mut original, evaluators)
+        let (recognition, proof) =
+            prove::recognize_and_prove(&handler, &regex_samples(&facts), &mut original, evaluators);
+        let provided = provided_requests(&dir.join("events"), event_type);
+        hold_to_provided_events(recognition, proof, &provided, &mut original, evaluators)
     } else {
         prove::recognize_and_prove_responses(&handler, &mut original)
     };
     Ok(HookReport { function: function.name.clone(), source: path.clone(), event_type, recognition, proof })
+}
+
+/// The requests of the function's own events of `event_type` (`events/*.json`), named after
+/// their files. They hold what synthesis cannot make — a valid signature, a real token, the
+/// odd header a team met in production — so every proven rule must also answer them exactly
+/// as the original does.
+fn provided_requests(events_dir: &Path, event_type: EventType) -> Vec<(String, Request)> {
+    let Ok(entries) = std::fs::read_dir(events_dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> =
+        entries.flatten().map(|entry| entry.path()).filter(|path| path.extension().is_some_and(|e| e == "json")).collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|path| {
+            let event: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+            let cf = event.pointer("/Records/0/cf")?;
+            if cf.pointer("/config/eventType").and_then(Value::as_str) != Some(event_type.as_str()) {
+                return None;
+            }
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            Some((name, request_of(&cf["request"])?))
+        })
+        .collect()
+}
+
+/// A CloudFront request object as the viewer's request: each header entry one line, in order.
+fn request_of(object: &Value) -> Option<Request> {
+    let mut headers = Vec::new();
+    for (name, entries) in object["headers"].as_object().into_iter().flatten() {
+        for entry in entries.as_array()? {
+            let key = entry["key"].as_str().unwrap_or(name);
+            headers.push((key.to_owned(), entry["value"].as_str()?.to_owned()));
+        }
+    }
+    Some(Request {
+        client_ip: object["clientIp"].as_str()?.parse().ok()?,
+        method: object["method"].as_str()?.to_owned(),
+        uri: object["uri"].as_str()?.to_owned(),
+        querystring: object["querystring"].as_str().unwrap_or_default().to_owned(),
+        headers,
+    })
+}
+
+/// Drops every proven rule that fires on one of the function's own events where the original
+/// answers otherwise (with that event as the counterexample), proving the rest again each time
+/// since rule order matters.
+fn hold_to_provided_events(
+    mut recognition: Recognition,
+    mut proof: Proof,
+    provided: &[(String, Request)],
+    original: &mut dyn Original,
+    evaluators: &mut [&mut dyn Evaluator],
+) -> (Recognition, Proof) {
+    let mut contradicted = Vec::new();
+    while let Some(rejection) = first_contradiction(&proof, provided, original) {
+        recognition.candidates.retain(|candidate| candidate.name != rejection.what);
+        contradicted.push(rejection);
+        proof = prove::prove(&recognition, original, evaluators);
+    }
+    proof.rejected.extend(contradicted);
+    (recognition, proof)
+}
+
+/// The first proven rule that fires on a provided request the original answers otherwise.
+fn first_contradiction(proof: &Proof, provided: &[(String, Request)], original: &mut dyn Original) -> Option<Rejection> {
+    for (name, request) in provided {
+        let verdict = proof.rules.verdict(&request.to_head(), request.client_ip);
+        let Some(rule) = verdict.checked_sub(1).and_then(|index| proof.rules.rules.get(index as usize)) else {
+            continue;
+        };
+        let expected = rule.action.answer(request);
+        let answer = original.answer(request);
+        if answer.as_ref() != Ok(&expected) {
+            return Some(Rejection {
+                what: rule.name.clone(),
+                source: rule.source.clone(),
+                reason: format!("the original answers otherwise on the function's own event {name}"),
+                counterexample: Some(Counterexample {
+                    head: String::from_utf8_lossy(&request.to_head()).into_owned(),
+                    client_ip: request.client_ip,
+                    original: match &answer {
+                        Ok(value) => value.to_string(),
+                        Err(error) => format!("error: {error}"),
+                    },
+                    rule: expected.to_string(),
+                }),
+            });
+        }
+    }
+    None
+}
+
+/// A module that can verify secrets, imported by the handler or by a local module it imports
+/// (one level down: the file next to it that a relative JavaScript specifier or a Python
+/// module name names).
+fn secret_module_used(path: &Path, facts: &HandlerFacts) -> Option<String> {
+    if let Some(module) = secret_module(facts) {
+        return Some(module.to_owned());
+    }
+    let dir = path.parent()?;
+    let is_python = path.extension().is_some_and(|ext| ext == "py");
+    facts.imports.iter().filter(|import| !import.builtin).find_map(|import| {
+        let candidates: Vec<PathBuf> = if is_python {
+            let relative = import.specifier.trim_start_matches('.').replace('.', "/");
+            vec![dir.join(format!("{relative}.py")), dir.join(relative).join("__init__.py")]
+        } else if import.specifier.starts_with('.') {
+            let base = dir.join(&import.specifier);
+            ["", ".js", ".ts", ".mjs", ".cjs", "/index.js", "/index.ts"]
+                .iter()
+                .map(|suffix| PathBuf::from(format!("{}{suffix}", base.display())))
+                .collect()
+        } else {
+            return None;
+        };
+        let module = candidates.into_iter().find(|candidate| candidate.is_file())?;
+        let text = std::fs::read_to_string(&module).ok()?;
+        let module_facts = facts_of(&module, &text, None)?;
+        secret_module(&module_facts).map(str::to_owned)
+    })
 }
 
 /// The frontend's facts for a handler file.

@@ -476,3 +476,66 @@ fn the_object_and_the_rule_table_are_written_beside_the_artifact() {
     inject::write(out.path(), &emptied).expect("written");
     assert!(!dir.join(OBJECT_FILE).exists());
 }
+
+#[test]
+fn handlers_that_verify_secrets_get_no_request_rules() {
+    // Each blocks or refuses a path unless the request carries a valid HMAC or token, which no
+    // synthesized request does: "403 on /downloads/" would hold on every one of them and still
+    // be wrong for the signed links.
+    for (case, module) in [("py-signed-url", "hashlib"), ("jwt-verify", "jsonwebtoken")] {
+        let Some(report) = report(case) else { return };
+        assert!(report.proof.rules.rules.is_empty(), "{case}: {:?}", rule_names(&report));
+        assert!(
+            report.proof.rejected.iter().any(|r| r.reason.contains(&format!("verifies secrets with `{module}`"))),
+            "{case}: {:#?}",
+            report.proof.rejected
+        );
+    }
+}
+
+#[test]
+fn the_functions_own_events_overrule_a_rule_synthesis_could_not_refute() {
+    // The key is computed, so no synthesized request carries it: "403 on /private/" holds on
+    // every one of them. The team's own event with the key does not agree.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let handler = dir.path().join("index.js");
+    std::fs::write(
+        &handler,
+        r#"'use strict';
+// Trigger: viewer-request
+const KEY = ['key', 42].join('-');
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  const key = request.headers['x-key'] ? request.headers['x-key'][0].value : '';
+  if (request.uri.startsWith('/private/') && key !== KEY) {
+    return { status: '403', statusDescription: 'Forbidden', body: 'no' };
+  }
+  return request;
+};
+"#,
+    )
+    .expect("the handler");
+    std::fs::create_dir(dir.path().join("events")).expect("events/");
+    let event = json!({"Records": [{"cf": {
+        "config": {"distributionDomainName": "d111111abcdef8.cloudfront.net", "distributionId": "EDFDVBD6EXAMPLE",
+                   "eventType": "viewer-request", "requestId": "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ=="},
+        "request": {"clientIp": "203.0.113.178", "method": "GET", "uri": "/private/report.pdf", "querystring": "",
+                    "headers": {"host": [{"key": "Host", "value": "d111111abcdef8.cloudfront.net"}],
+                                "x-key": [{"key": "X-Key", "value": "key-42"}]}}
+    }}]});
+    std::fs::write(dir.path().join("events/with-key.json"), event.to_string()).expect("the event");
+
+    let Some(mut worker) = worker_for(&handler) else { return };
+    let report = recognize_and_prove(&FunctionSource::from_file(&handler), &mut worker, &mut [&mut ReferenceEvaluator])
+        .expect("recognized");
+    assert!(report.proof.rules.rules.is_empty(), "{:?}", rule_names(&report));
+    let rejection = report
+        .proof
+        .rejected
+        .iter()
+        .find(|r| r.reason.contains("own event with-key.json"))
+        .unwrap_or_else(|| panic!("{:#?}", report.proof.rejected));
+    assert_eq!(rejection.what, r#"block uri starts with "/private/""#);
+    let head = &rejection.counterexample.as_ref().expect("the event's request").head;
+    assert!(head.contains("X-Key: key-42"), "{head}");
+}

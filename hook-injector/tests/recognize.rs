@@ -49,7 +49,7 @@ fn forbidden() -> Value {
 /// Recognition and proof of `source` with the reference evaluator.
 fn run(source: &str, original: &mut dyn Original) -> (Recognition, Proof) {
     let facts = facts(source);
-    let handler = Handler { file: Path::new("index.js"), text: source, facts: &facts };
+    let handler = Handler { file: Path::new("index.js"), text: source, facts: &facts, verifies_with: None };
     recognize_and_prove(&handler, &[], original, &mut [&mut ReferenceEvaluator])
 }
 
@@ -175,7 +175,7 @@ fn redirects(request: &Value) -> Result<Value, String> {
 #[test]
 fn probing_classifies_the_answers() {
     let facts = facts(REDIRECTS);
-    let handler = Handler { file: Path::new("index.js"), text: REDIRECTS, facts: &facts };
+    let handler = Handler { file: Path::new("index.js"), text: REDIRECTS, facts: &facts, verifies_with: None };
     let recognition = recognize(&handler, &mut Scripted(redirects));
     let candidates: Vec<(&str, &Action)> =
         recognition.candidates.iter().map(|rule| (rule.name.as_str(), &rule.action)).collect();
@@ -208,7 +208,7 @@ fn the_proof_drops_a_wrong_rule_with_the_request_that_showed_it() {
     // The rewrite candidate was learned on `/`, but the original rewrites to `/beta` + uri: on
     // any other path the rule's constant URI is wrong.
     let facts = facts(REDIRECTS);
-    let handler = Handler { file: Path::new("index.js"), text: REDIRECTS, facts: &facts };
+    let handler = Handler { file: Path::new("index.js"), text: REDIRECTS, facts: &facts, verifies_with: None };
     let mut original = Scripted(redirects);
     let recognition = recognize(&handler, &mut original);
     let proof = prove(&recognition, &mut original, &mut [&mut ReferenceEvaluator]);
@@ -322,7 +322,7 @@ impl Evaluator for NeverFires {
 #[test]
 fn evaluators_that_disagree_lose_the_rule() {
     let facts = facts(IP_BLOCK);
-    let handler = Handler { file: Path::new("index.js"), text: IP_BLOCK, facts: &facts };
+    let handler = Handler { file: Path::new("index.js"), text: IP_BLOCK, facts: &facts, verifies_with: None };
     let mut original = Scripted(ip_block);
     let recognition = recognize(&handler, &mut original);
     let proof = prove(&recognition, &mut original, &mut [&mut ReferenceEvaluator, &mut NeverFires]);
@@ -420,7 +420,7 @@ fn security_headers(response: &Value, html: impl Fn(&str) -> bool) -> Result<Val
 
 fn run_responses(source: &str, original: &mut dyn Original) -> (Recognition, Proof) {
     let facts = facts(source);
-    let handler = Handler { file: Path::new("index.js"), text: source, facts: &facts };
+    let handler = Handler { file: Path::new("index.js"), text: source, facts: &facts, verifies_with: None };
     recognize_and_prove_responses(&handler, original)
 }
 

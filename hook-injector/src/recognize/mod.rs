@@ -47,6 +47,33 @@ pub struct Handler<'a> {
     pub text: &'a str,
     /// What the frontend found in it.
     pub facts: &'a HandlerFacts,
+    /// A module the handler or one of its local modules verifies secrets with
+    /// ([`secret_module`]); then no request rule is proposed.
+    pub verifies_with: Option<&'a str>,
+}
+
+/// Modules whose use means a handler may check a secret: an HMAC, a signature, a token.
+/// Requests that carry a valid one cannot be synthesized, so a decision such a handler makes
+/// ("403 on /downloads/") may hold on every synthesized request and still be wrong for the
+/// signed ones; no request rule of such a handler is proposed. Hashing for bucketing is
+/// caught too: a lost rule costs speed, a wrong one answers wrongly.
+const SECRET_MODULES: &[&str] = &[
+    // Node built-ins and npm packages.
+    "crypto", "jsonwebtoken", "jose", "jws", "jwa", "jwk-to-pem", "aws-jwt-verify", "crypto-js", "tweetnacl",
+    "node-forge", "cookie-signature", "jwks-rsa",
+    // Python's standard library and packages.
+    "hmac", "hashlib", "secrets", "jwt", "itsdangerous", "cryptography", "nacl", "Crypto", "Cryptodome", "authlib",
+];
+
+/// The first module in `facts`' imports that can verify secrets ([`SECRET_MODULES`]), by the
+/// package it names (`node:crypto` is `crypto`, `jwt.algorithms` is `jwt`, `crypto-js/hmac`
+/// is `crypto-js`).
+pub fn secret_module(facts: &HandlerFacts) -> Option<&str> {
+    facts.imports.iter().map(|import| import.specifier.as_str()).find(|specifier| {
+        let name = specifier.strip_prefix("node:").unwrap_or(specifier);
+        let package = name.split(['/', '.']).next().unwrap_or(name);
+        SECRET_MODULES.contains(&package)
+    })
 }
 
 /// What recognition found (for response triggers, by [`response::recognize`]).
@@ -155,6 +182,20 @@ pub(crate) fn recognize_with(handler: &Handler<'_>, prober: &mut Prober<'_>) -> 
         }
     }
 
+    if let Some(module) = handler.verifies_with {
+        for proposal in proposals {
+            recognition.rejected.push(Rejection {
+                what: describe(&proposal.predicate),
+                source: proposal.source,
+                reason: format!(
+                    "the handler verifies secrets with `{module}`: requests carrying a valid signature or token cannot be \
+                     synthesized, so none of its decisions can be proven"
+                ),
+                counterexample: None,
+            });
+        }
+        return recognition;
+    }
     for proposal in proposals {
         let case_known = [proposal.case_known];
         match learn(prober, vec![proposal.predicate.clone()], &case_known) {
