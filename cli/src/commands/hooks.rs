@@ -5,9 +5,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use edgeport_converter::discover::FunctionSource;
+use edgeport_difftest::hooks::HookError;
 use edgeport_difftest::inject::{self, Injection, KernelCheck};
+use edgeport_difftest::report::HooksSummary;
 use edgeport_difftest::reference::{ReferenceLanguage, ReferenceWorker, WorkerOptions};
 use edgeport_runtime::RuntimeOptions;
 
@@ -32,15 +36,16 @@ pub struct Args {
 /// Explains every function's hooks.
 pub fn run(args: Args) -> anyhow::Result<Status> {
     let super::Project { functions, .. } = super::project(&args.path, args.placeholders)?;
-    let mut worker = start_worker()?;
     if let Err(reason) = inject::kernel_available() {
         eprintln!("note: rules are proven with rbpf only; the kernel cannot be asked: {reason}");
     }
+    let all: Vec<&FunctionSource> = functions.iter().collect();
+    let results = inject_each(&all)?;
     let mut status = Status::Clean;
     let mut tables = serde_json::Map::new();
     let mut stdout = std::io::stdout().lock();
-    for function in &functions {
-        match inject::inject(function, &mut worker) {
+    for (function, result) in all.iter().zip(results) {
+        match result {
             Ok(injection) => {
                 if let Some(out) = &args.out {
                     inject::write(out, &injection)?;
@@ -61,6 +66,36 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         writeln!(stdout, "{}", serde_json::to_string_pretty(&tables)?)?;
     }
     Ok(status)
+}
+
+/// Runs the hook stage for each function, one thread and reference worker per CPU (the
+/// proofs spend their time in the originals), results in the input's order. `Err` when no
+/// worker starts (node missing).
+fn inject_each(functions: &[&FunctionSource]) -> anyhow::Result<Vec<Result<Injection, HookError>>> {
+    let jobs = std::thread::available_parallelism().map_or(1, usize::from).min(functions.len()).max(1);
+    let mut workers = Vec::with_capacity(jobs);
+    for _ in 0..jobs {
+        workers.push(start_worker()?);
+    }
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new((0..functions.len()).map(|_| None).collect::<Vec<_>>());
+    std::thread::scope(|scope| {
+        for mut worker in workers {
+            let (next, results) = (&next, &results);
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(function) = functions.get(index) else { break };
+                let result = inject::inject(function, &mut worker);
+                results.lock().unwrap_or_else(PoisonError::into_inner)[index] = Some(result);
+            });
+        }
+    });
+    Ok(results
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .map(|result| result.expect("every index was taken by a thread"))
+        .collect())
 }
 
 /// The reference worker the proofs run the originals on.
@@ -88,42 +123,40 @@ pub struct Totals {
 /// printed and no hooks are written.
 pub fn inject_all(functions: &[&FunctionSource], out: &Path) -> Option<Totals> {
     let mut totals = Totals::default();
-    let mut worker = None;
+    let mut pending = Vec::new();
     for function in functions {
-        let summary = match inject::recorded(out, &function.name) {
-            Some(summary) => summary,
-            None => {
-                let worker = match &mut worker {
-                    Some(worker) => worker,
-                    None => match start_worker() {
-                        Ok(started) => worker.insert(started),
-                        Err(error) => {
-                            eprintln!("note: no eBPF hooks: the original handlers cannot be run to prove them ({error:#})");
-                            return None;
-                        }
-                    },
-                };
-                match inject::inject(function, worker) {
-                    Ok(injection) => match inject::write(out, &injection) {
-                        Ok(()) => injection.summary(),
-                        Err(error) => {
-                            eprintln!("error: {}: cannot write its hooks: {error}", function.name);
-                            continue;
-                        }
-                    },
-                    Err(error) => {
-                        eprintln!("warning: {}: no hooks: {error}", function.name);
-                        continue;
-                    }
-                }
-            }
-        };
-        totals.functions += usize::from(summary.rules > 0);
-        totals.rules += summary.rules;
-        totals.blocks += summary.blocks;
-        totals.rejected += summary.rejected;
+        match inject::recorded(out, &function.name) {
+            Some(summary) => totals.add(&summary),
+            None => pending.push(*function),
+        }
+    }
+    if pending.is_empty() {
+        return Some(totals);
+    }
+    let results = match inject_each(&pending) {
+        Ok(results) => results,
+        Err(error) => {
+            eprintln!("note: no eBPF hooks: the original handlers cannot be run to prove them ({error:#})");
+            return None;
+        }
+    };
+    for (function, result) in pending.iter().zip(results) {
+        match result.map(|injection| (inject::write(out, &injection), injection)) {
+            Ok((Ok(()), injection)) => totals.add(&injection.summary()),
+            Ok((Err(error), _)) => eprintln!("error: {}: cannot write its hooks: {error}", function.name),
+            Err(error) => eprintln!("warning: {}: no hooks: {error}", function.name),
+        }
     }
     Some(totals)
+}
+
+impl Totals {
+    fn add(&mut self, summary: &HooksSummary) {
+        self.functions += usize::from(summary.rules > 0);
+        self.rules += summary.rules;
+        self.blocks += summary.blocks;
+        self.rejected += summary.rejected;
+    }
 }
 
 /// The explanation of one function's hooks.
