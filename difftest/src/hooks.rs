@@ -32,7 +32,7 @@ use serde_json::Value;
 use crate::deployed::deployed;
 use crate::reference::{ReferenceInvocation, ReferenceWorker};
 use crate::runner::{function_dir, FunctionConfig, REQUEST_ID};
-use crate::synthesize::{base_event, matching_strings};
+use crate::synthesize::{base_event, matching_strings, realistic_values};
 
 /// How many strings matching each untranslatable regex the proof mixes into its requests.
 const REGEX_SAMPLES: usize = 4;
@@ -228,7 +228,7 @@ pub fn recognize_and_prove(
     let handler = Handler { file: path, text: &text, facts: &facts, verifies_with: verifies_with.as_deref() };
     let (recognition, proof) = if event_type.is_request() {
         let (recognition, proof) =
-            prove::recognize_and_prove(&handler, &regex_samples(&facts), &mut original, evaluators);
+            prove::recognize_and_prove(&handler, &samples(&facts), &mut original, evaluators);
         let provided = provided_requests(&dir.join("events"), event_type);
         hold_to_provided_events(recognition, proof, &provided, &mut original, evaluators)
     } else {
@@ -369,33 +369,46 @@ fn facts_of(path: &Path, text: &str, handler: Option<String>) -> Option<HandlerF
     analysis.facts
 }
 
-/// Strings matching every regex the handler tests a request field with, as edits: the proof
-/// mixes them into its requests, so a rule that a regex it could not translate overrides (a
-/// good-bot list checked before a bad-bot list) is caught.
-fn regex_samples(facts: &HandlerFacts) -> Vec<Edit> {
+/// Requests edits the proof mixes into its requests, so that a rule the handler does not
+/// decide by alone is caught: strings matching every regex the handler tests a request field
+/// with (a good-bot list checked before a bad-bot list), and realistic values of every field it
+/// reads without comparing (an `Accept-Language` that changes a redirect).
+fn samples(facts: &HandlerFacts) -> Vec<Edit> {
     let mut samples = Vec::new();
-    for comparison in &facts.comparisons {
-        let ComparedLiteral::Regex { pattern, flags } = &comparison.literal else {
-            continue;
-        };
-        for value in matching_strings(pattern, flags, REGEX_SAMPLES) {
-            let edit = match comparison.field.as_str() {
-                "uri" if value.starts_with('/') && !value.contains(['?', ' ']) => Edit::Uri(value),
-                "method" if !value.is_empty() && !value.contains(char::is_whitespace) => Edit::Method(value),
-                "clientIp" => match value.parse() {
-                    Ok(address) => Edit::ClientIp(address),
-                    Err(_) => continue,
-                },
-                "cookie" => Edit::Header { name: "Cookie".into(), value },
-                field => match field.strip_prefix("header:") {
-                    Some(name) if !value.contains(['\r', '\n']) => Edit::Header { name: header_key(name), value },
-                    _ => continue,
-                },
-            };
+    let mut add = |field: &str, value: String| {
+        if let Some(edit) = edit_of(field, value) {
             if !samples.contains(&edit) {
                 samples.push(edit);
             }
         }
+    };
+    for comparison in &facts.comparisons {
+        if let ComparedLiteral::Regex { pattern, flags } = &comparison.literal {
+            for value in matching_strings(pattern, flags, REGEX_SAMPLES) {
+                add(&comparison.field, value);
+            }
+        }
+    }
+    for read in &facts.reads {
+        for value in realistic_values(&read.field) {
+            add(&read.field, value);
+        }
     }
     samples
+}
+
+/// The edit that sets request field `field` (as the facts name it) to `value`, when the value
+/// fits the field.
+fn edit_of(field: &str, value: String) -> Option<Edit> {
+    Some(match field {
+        "uri" if value.starts_with('/') && !value.contains(['?', ' ']) => Edit::Uri(value),
+        "querystring" if !value.contains([' ', '#']) => Edit::Query(value),
+        "method" if !value.is_empty() && !value.contains(char::is_whitespace) => Edit::Method(value),
+        "clientIp" => Edit::ClientIp(value.parse().ok()?),
+        "cookie" => Edit::Header { name: "Cookie".into(), value },
+        field => match field.strip_prefix("header:") {
+            Some(name) if !value.contains(['\r', '\n']) => Edit::Header { name: header_key(name), value },
+            _ => return None,
+        },
+    })
 }

@@ -68,6 +68,13 @@ pub struct SyntheticEvent {
     pub event: Value,
 }
 
+/// Realistic values of a request or response field (`header:accept-language`, `cookie`,
+/// `uri` ...) that hit no particular literal: what the hook proof mixes into its requests for
+/// the fields a handler reads without comparing (a rule must not ignore them).
+pub fn realistic_values(field: &str) -> Vec<String> {
+    Field::parse(field).map(|field| field.others("")).unwrap_or_default()
+}
+
 /// Events for a function attached to `event_types` (callers pass `facts.event_types` or a
 /// configured list; an empty list means viewer-request): the base events, then hits and
 /// misses of every comparison in `facts`, then values of the fields it reads without

@@ -216,7 +216,7 @@ impl Field {
 
     /// Values of this field that are unlikely to hit anything, best first. Values of base
     /// events come late: a miss equal to the base event would merge into it.
-    fn others(&self, literal: &str) -> Vec<String> {
+    pub(super) fn others(&self, literal: &str) -> Vec<String> {
         let values: &[&str] = match self {
             Field::Uri => &[
                 "/other/page.html",
