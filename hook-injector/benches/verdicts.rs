@@ -1,6 +1,6 @@
 //! Verdicts per second of the compiled rules — in the kernel (`BPF_PROG_TEST_RUN`), with the
 //! rbpf JIT and with the rbpf interpreter — and the cost of loading them (instructions,
-//! instructions the verifier processed, load time), for rule sets of 1, 10 and 50 rules.
+//! instructions the verifier processed, load time), for rule sets of 1, 10, 50 and 100 rules.
 //! Prints a Markdown table. Run with `cargo bench -p edgeport-hook-injector --bench verdicts`.
 
 use std::net::IpAddr;
@@ -107,7 +107,7 @@ fn main() {
     }
     println!("| rules | insns | verified insns (verdict / filter) | load + verify | kernel in-kernel | kernel per syscall | rbpf JIT | rbpf interpreter |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for count in [1, 10, 50] {
+    for count in [1, 10, 50, 100] {
         let rules = rules(count);
         let program = match Program::compile(&rules) {
             Ok(program) => program,

@@ -172,6 +172,59 @@ fn cases() -> Vec<Case> {
         }
     }
 
+    // Literals compared eight lanes at a time: every length around a lane boundary, at every
+    // shift, letters next to the non-letters that differ from a letter only in bit 0x20
+    // (`@`/`` ` ``, `[`/`{`), and values that end where the window ends.
+    for length in [1, 2, 3, 5, 7, 8, 9, 15, 16, 17] {
+        let literal: String = "a@Z[b`{y]x^~Q_m}-kR".chars().cycle().take(length).collect();
+        let swapped: String = literal.chars().map(|c| if c.is_ascii_alphabetic() { ((c as u8) ^ 0x20) as char } else { c }).collect();
+        let toggled: String = literal.chars().map(|c| if c.is_ascii_alphabetic() { c } else { ((c as u8) ^ 0x20) as char }).collect();
+        let mut values = vec![
+            literal.clone(),
+            swapped.clone(),
+            toggled,
+            format!("{literal}yy"),
+            format!("{swapped} tail"),
+            literal[..length - 1].to_owned(),
+            literal[1..].to_owned(),
+            format!("{}{literal}", &literal[..length - 1]),
+            format!("{}!", &literal[..length - 1]),
+            String::new(),
+        ];
+        for shift in 1..=9 {
+            values.push(format!("{}{literal}q", "p".repeat(shift)));
+            values.push(format!("{}{swapped}", "p".repeat(shift)));
+        }
+        let ops = [TextMatch::Contains, TextMatch::Suffix, TextMatch::Prefix, TextMatch::Equals];
+        for case_insensitive in [false, true] {
+            let rules = ops
+                .iter()
+                .enumerate()
+                .map(|(i, &op)| rule("lanes", vec![path(TextMatch::Equals, &format!("/{i}"), false), header("x-v", op, &literal, case_insensitive)], true))
+                .chain([rule("path lanes", vec![path(TextMatch::Contains, &literal, case_insensitive)], false)])
+                .collect();
+            let mut payloads = Vec::new();
+            for value in &values {
+                for i in 0..ops.len() {
+                    payloads.push((v4, get(&format!("/{i}"), &["Host: a", &format!("X-V: {value}")])));
+                }
+                payloads.push((v4, get(&format!("/p{}", value.replace(' ', "_")), &[])));
+            }
+            // The value (and the path) end where the head must end: the last byte of the
+            // window is the blank line's LF.
+            for i in 0..ops.len() {
+                let short = get(&format!("/{i}"), &["X-V: "]);
+                let pad = "p".repeat(1024 - short.len() - length);
+                payloads.push((v4, get(&format!("/{i}"), &[&format!("X-V: {pad}{swapped}")])));
+                payloads.push((v4, get(&format!("/{i}"), &[&format!("X-V: {pad}p{swapped}")])));
+            }
+            let short = get("/", &[]);
+            let pad = "p".repeat(1024 - short.len() - length);
+            payloads.push((v4, get(&format!("/{pad}{swapped}"), &[])));
+            cases.push(Case { name: "lane-parallel literals", rules, payloads });
+        }
+    }
+
     // First occurrence only, whitespace in values, lines without CR, names with spaces.
     cases.push(Case {
         name: "header lines",
@@ -194,6 +247,11 @@ fn cases() -> Vec<Case> {
             (v4, b"GET / HTTP/1.1\r\nX-Empty\r\nX-Token: a\tb \r\n\r\n".to_vec()),
             (v4, b"GET / HTTP/1.1\r\nX-Token: a\tb \r\r\n\r\n".to_vec()),
             (v4, b"GET / HTTP/1.1\r\nX-Token: a\rb\r\n\r\n".to_vec()),
+            // Several LFs in one eight-byte chunk: bare LFs, short lines, the head's end.
+            (v4, b"GET / HTTP/1.1\r\n\n\n\n\nCookie: session=1\r\n\r\n".to_vec()),
+            (v4, b"GET / HTTP/1.1\r\na:\r\nb:\r\nX-Token: a\tb \r\nc:\r\n\r\n".to_vec()),
+            (v4, b"GET / HTTP/1.1\r\n\r\r\n\nX-Token:a\tb \r\n\r\n".to_vec()),
+            (v4, b"GET / HTTP/1.1\r\nX-Token: a\tb \n\r\nX-Token: a\tb \r\n\r\n".to_vec()),
         ],
     });
 
