@@ -312,15 +312,7 @@ fn first_contradiction(proof: &Proof, provided: &[(String, Request)], original: 
                 what: rule.name.clone(),
                 source: rule.source.clone(),
                 reason: format!("the original answers otherwise on the function's own event {name}"),
-                counterexample: Some(Counterexample {
-                    head: String::from_utf8_lossy(&request.to_head()).into_owned(),
-                    client_ip: request.client_ip,
-                    original: match &answer {
-                        Ok(value) => value.to_string(),
-                        Err(error) => format!("error: {error}"),
-                    },
-                    rule: expected.to_string(),
-                }),
+                counterexample: Some(Counterexample::new(request, "", &answer, &expected)),
             });
         }
     }

@@ -224,15 +224,7 @@ fn prove_with(recognition: &Recognition, prober: &mut Prober<'_>, evaluators: &m
             rounds[fired].hits += 1;
             let expected = rule.action.answer(request);
             if answer.as_ref() != Ok(&expected) {
-                let counterexample = Counterexample {
-                    head: String::from_utf8_lossy(&request.to_head()).into_owned(),
-                    client_ip: request.client_ip,
-                    original: match &answer {
-                        Ok(value) => value.to_string(),
-                        Err(error) => format!("error: {error}"),
-                    },
-                    rule: expected.to_string(),
-                };
+                let counterexample = Counterexample::new(request, "", &answer, &expected);
                 let reason = "the original answers otherwise on a request the rule matches";
                 fail(&mut rounds, &rules, verdict, reason, Some(counterexample), true);
             }
@@ -414,21 +406,11 @@ fn prove_responses_with(recognition: &Recognition, prober: &mut Prober<'_>) -> P
             } else {
                 "the original answers otherwise on a response the rule does not apply to"
             };
-            let mut head = String::from_utf8_lossy(&request.to_head()).into_owned();
-            head.push_str(&response.to_head());
             *failure = Some(Rejection {
                 what: rule.name.clone(),
                 source: rule.source.clone(),
                 reason: reason.into(),
-                counterexample: Some(Counterexample {
-                    head,
-                    client_ip: request.client_ip,
-                    original: match &answer {
-                        Ok(value) => value.to_string(),
-                        Err(error) => format!("error: {error}"),
-                    },
-                    rule: expected.to_string(),
-                }),
+                counterexample: Some(Counterexample::new(request, &response.to_head(), &answer, &expected)),
             });
         }
         if failures.iter().all(Option::is_none) {

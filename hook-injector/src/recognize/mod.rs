@@ -136,6 +136,29 @@ pub struct Counterexample {
     pub rule: String,
 }
 
+impl Counterexample {
+    /// `request` (with `extra_head` after its head: the origin's response head for a response
+    /// rule), on which the original gave `answer` and the rule `expected`.
+    pub fn new(
+        request: &crate::http::Request,
+        extra_head: &str,
+        answer: &Result<serde_json::Value, String>,
+        expected: &serde_json::Value,
+    ) -> Self {
+        let mut head = String::from_utf8_lossy(&request.to_head()).into_owned();
+        head.push_str(extra_head);
+        Counterexample {
+            head,
+            client_ip: request.client_ip,
+            original: match answer {
+                Ok(value) => value.to_string(),
+                Err(error) => format!("error: {error}"),
+            },
+            rule: expected.to_string(),
+        }
+    }
+}
+
 /// One predicate proposed by a comparison.
 struct Proposal {
     predicate: Predicate,
