@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use crate::deployed::deployed;
 use crate::reference::{ReferenceInvocation, ReferenceWorker};
-use crate::runner::{function_dir, FunctionConfig, REQUEST_ID};
+use crate::runner::{function_dir, provided_events, FunctionConfig, REQUEST_ID};
 use crate::synthesize::{base_event, matching_strings, realistic_values};
 
 /// How many strings matching each untranslatable regex the proof mixes into its requests.
@@ -227,9 +227,9 @@ pub fn recognize_and_prove(
     let verifies_with = secret_module_used(path, &facts);
     let handler = Handler { file: path, text: &text, facts: &facts, verifies_with: verifies_with.as_deref() };
     let (recognition, proof) = if event_type.is_request() {
+        let provided = provided_requests(function, &dir, event_type)?;
         let (recognition, proof) =
             prove::recognize_and_prove(&handler, &samples(&facts), &mut original, evaluators);
-        let provided = provided_requests(&dir.join("events"), event_type);
         hold_to_provided_events(recognition, proof, &provided, &mut original, evaluators)
     } else {
         prove::recognize_and_prove_responses(&handler, &mut original)
@@ -237,27 +237,25 @@ pub fn recognize_and_prove(
     Ok(HookReport { function: function.name.clone(), source: path.clone(), event_type, recognition, proof })
 }
 
-/// The requests of the function's own events of `event_type` (`events/*.json`), named after
-/// their files. They hold what synthesis cannot make — a valid signature, a real token, the
-/// odd header a team met in production — so every proven rule must also answer them exactly
-/// as the original does.
-fn provided_requests(events_dir: &Path, event_type: EventType) -> Vec<(String, Request)> {
-    let Ok(entries) = std::fs::read_dir(events_dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> =
-        entries.flatten().map(|entry| entry.path()).filter(|path| path.extension().is_some_and(|e| e == "json")).collect();
-    files.sort();
-    files
+/// The requests of the function's own events of `event_type` (`events/*.json`, read as the
+/// differential test reads them), named after their files. They hold what synthesis cannot
+/// make — a valid signature, a real token, the odd header a team met in production — so every
+/// proven rule must also answer them exactly as the original does. An unreadable event file
+/// fails the function's hooks, as it fails its test.
+fn provided_requests(
+    function: &FunctionSource,
+    dir: &Path,
+    event_type: EventType,
+) -> Result<Vec<(String, Request)>, HookError> {
+    let events = provided_events(function, dir).map_err(HookError::Config)?;
+    Ok(events
         .iter()
-        .filter_map(|path| {
-            let event: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-            let cf = event.pointer("/Records/0/cf")?;
-            if cf.pointer("/config/eventType").and_then(Value::as_str) != Some(event_type.as_str()) {
-                return None;
-            }
-            let name = path.file_name()?.to_string_lossy().into_owned();
-            Some((name, request_of(&cf["request"])?))
+        .filter(|event| event.event_type == event_type)
+        .filter_map(|event| {
+            let request = request_of(event.event.pointer("/Records/0/cf/request")?)?;
+            Some((format!("{}.json", event.name), request))
         })
-        .collect()
+        .collect())
 }
 
 /// A CloudFront request object as the viewer's request: each header entry one line, in order.

@@ -197,12 +197,12 @@ pub struct FunctionTester<'a> {
 }
 
 /// An event to run, with its JSON text as the converted side receives it.
-struct TestEvent {
-    name: String,
+pub(crate) struct TestEvent {
+    pub(crate) name: String,
     origin: EventOrigin,
     purpose: Option<String>,
-    event_type: EventType,
-    event: Value,
+    pub(crate) event_type: EventType,
+    pub(crate) event: Value,
     text: String,
 }
 
@@ -505,7 +505,7 @@ pub(crate) fn function_dir(function: &FunctionSource) -> PathBuf {
 }
 
 /// The function's `events/*.json`, sorted by name.
-fn provided_events(function: &FunctionSource, dir: &Path) -> Result<Vec<TestEvent>, String> {
+pub(crate) fn provided_events(function: &FunctionSource, dir: &Path) -> Result<Vec<TestEvent>, String> {
     let events_dir = dir.join("events");
     if !function.owns_directory() || !events_dir.is_dir() {
         return Ok(Vec::new());
