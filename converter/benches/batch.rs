@@ -289,7 +289,7 @@ fn argument(name: &str) -> Option<usize> {
 fn main() {
     let count = argument("--functions").unwrap_or(200);
     let jobs = argument("--jobs").unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache")) });
+    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache")), memory_limit: None });
     let repo = tempfile::tempdir().expect("temp dir");
     let root = repo.path().join("functions");
     let handlers = generate(&root, count);

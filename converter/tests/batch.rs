@@ -9,7 +9,7 @@ use edgeport_converter::{discover, ConvertOptions};
 use edgeport_runtime::{Runtime, RuntimeOptions};
 
 fn runtime() -> Runtime {
-    Runtime::new(RuntimeOptions { cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache")) })
+    Runtime::new(RuntimeOptions { cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache")), memory_limit: None })
 }
 
 const REWRITE: &str = "exports.handler = async (event) => {\n  const request = event.Records[0].cf.request;\n  request.uri = '/index.html';\n  return request;\n};\n";

@@ -33,14 +33,14 @@ fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let work = tempfile_dir();
     let cache_dir = work.join("cache");
-    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir.clone()) });
+    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir.clone()), memory_limit: None });
     let started = Instant::now();
     let mut converter = Converter::new(&runtime).expect("engine loads");
     let engine_compile = started.elapsed();
     let cases = Case::all(&corpus_dir()).expect("corpus reads");
     let process_load = {
         let first = convert(&mut converter, &cases[0], false, &work);
-        let fresh = Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir) });
+        let fresh = Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir), memory_limit: None });
         let started = Instant::now();
         fresh.load(&first.1).expect("the engine code loads from the cache");
         started.elapsed()

@@ -21,7 +21,7 @@ fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let cache_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache");
-        Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir) })
+        Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir), memory_limit: None })
     })
 }
 

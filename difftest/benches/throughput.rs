@@ -97,6 +97,7 @@ fn main() {
     let work = tempfile::tempdir().expect("temp dir");
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: Some(work.path().join("cache")),
+        memory_limit: None,
     });
     let worker = WorkerOptions {
         coverage: true,

@@ -29,6 +29,7 @@ fn runtime() -> &'static Runtime {
         let cache_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache");
         Runtime::new(RuntimeOptions {
             cache_dir: Some(cache_dir),
+            memory_limit: None,
         })
     })
 }

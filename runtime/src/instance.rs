@@ -3,7 +3,11 @@
 use wasmer::{FunctionEnv, Memory, Store, TypedFunction, Value};
 
 use crate::artifact::{GlobalValue, GLOBAL_EXPORT_PREFIX};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use crate::invocation::{Invocation, LambdaContext, Outcome};
+use crate::limits::Interrupter;
 use crate::wasi::{self, Clock, Entropy, WasiState};
 use crate::{MemoryImage, RuntimeError};
 
@@ -71,6 +75,8 @@ pub struct Instance {
     code_hash: String,
     /// Whether a memory image was written (a blank instance takes exactly one).
     restored: bool,
+    /// Set when the host interrupted this instance (see [`crate::limits`]).
+    interrupted: Arc<AtomicBool>,
 }
 
 impl Instance {
@@ -105,6 +111,7 @@ impl Instance {
             last_context: None,
             code_hash: code_hash.to_string(),
             restored: false,
+            interrupted: Arc::default(),
         })
     }
 
@@ -173,6 +180,23 @@ impl Instance {
             global.set(&mut self.store, value).map_err(|e| engine_error(&e))?;
         }
         Ok(())
+    }
+
+    /// A handle that stops this instance's Wasm code from another thread (a
+    /// [`crate::limits::Watchdog`] uses it).
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter { store: self.store.id(), fired: self.interrupted.clone() }
+    }
+
+    /// Whether the host interrupted this instance: its engine state is then undefined, and it
+    /// must be dropped.
+    pub fn was_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Acquire)
+    }
+
+    /// The size of the instance's linear memory, in bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory.view(&self.store).data_size()
     }
 
     /// Hash of the engine code this instance runs.

@@ -10,6 +10,7 @@ pub mod artifact;
 pub mod cloudfront;
 mod instance;
 pub mod invocation;
+pub mod limits;
 mod module_cache;
 pub mod wasi;
 pub mod wasm_encode;
@@ -58,6 +59,8 @@ pub enum RuntimeError {
 pub struct RuntimeOptions {
     /// Directory for compiled engine code; `None` disables the disk cache.
     pub cache_dir: Option<PathBuf>,
+    /// The most linear memory an instance may have, in bytes; `None` leaves Wasm's 4 GiB.
+    pub memory_limit: Option<u64>,
 }
 
 impl RuntimeOptions {
@@ -89,7 +92,10 @@ impl Runtime {
         if std::env::var_os("EDGEPORT_PERFMAP").is_some() {
             wasmer::sys::CompilerConfig::enable_perfmap(&mut compiler);
         }
-        let engine: wasmer::Engine = wasmer::sys::EngineBuilder::new(compiler).engine().into();
+        let mut engine: wasmer::Engine = wasmer::sys::EngineBuilder::new(compiler).engine().into();
+        if let Some(limit) = options.memory_limit {
+            wasmer::sys::NativeEngineExt::set_tunables(&mut engine, limits::MemoryCap::new(limit));
+        }
         let cache = Arc::new(ModuleCache::new(options.cache_dir));
         Runtime { engine, cache }
     }
