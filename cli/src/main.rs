@@ -27,6 +27,8 @@ enum Command {
     Invoke(commands::invoke::Args),
     /// Run the original and the converted functions on the same events; report differences.
     Test(commands::test::Args),
+    /// Serve the converted functions over HTTP like a local CloudFront, around a real origin.
+    Serve(commands::serve::Args),
     /// Explain which eBPF hook rules were recognised and proven, and why others were rejected.
     Hooks(commands::hooks::Args),
     /// Explain a diagnostic code.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => commands::convert::run(args),
         Command::Invoke(args) => commands::invoke::run(args),
         Command::Test(args) => commands::test::run(args),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Hooks(args) => commands::hooks::run(args),
         Command::Explain(args) => commands::explain::run(args),
     };

@@ -220,6 +220,11 @@ pub struct UserSpaceVm {
     _code: Option<Mapping>,
 }
 
+// SAFETY: a VM owns its bytecode, maps, packet buffer and machine code outright (the raw
+// pointers in it point only into those); nothing in it is tied to the thread that built it.
+// It is not `Sync`: `verdict` takes `&mut self`.
+unsafe impl Send for UserSpaceVm {}
+
 impl UserSpaceVm {
     /// The JIT on x86-64, else the interpreter.
     pub fn new(program: &Program) -> Result<UserSpaceVm, VmError> {

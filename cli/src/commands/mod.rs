@@ -4,6 +4,7 @@ pub mod convert;
 pub mod explain;
 pub mod hooks;
 pub mod invoke;
+pub mod serve;
 pub mod test;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use edgeport_runtime::{Runtime, RuntimeOptions};
 
 /// The runtime every command shares, with the default on-disk cache of compiled engine code.
 pub fn runtime() -> Runtime {
-    Runtime::new(RuntimeOptions { cache_dir: RuntimeOptions::default_cache_dir() })
+    Runtime::new(RuntimeOptions { cache_dir: RuntimeOptions::default_cache_dir(), memory_limit: None })
 }
 
 /// Deploy-time placeholder values given on the command line; `convert` and `test` take the
