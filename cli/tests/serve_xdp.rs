@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 fn skip_reason() -> Option<String> {
@@ -18,6 +18,16 @@ fn skip_reason() -> Option<String> {
         return Some("node is needed to prove the hook rules".into());
     }
     None
+}
+
+/// The serve process, stopped (and waited for, which detaches XDP) when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// One HTTP/1.1 GET with a user agent; `None` when nothing came back within `wait`.
@@ -50,20 +60,20 @@ fn xdp_drops_what_a_proven_block_rule_answers_and_serves_the_rest() {
         .expect("edgeport runs");
     assert!(converted.status.success(), "{}", String::from_utf8_lossy(&converted.stderr));
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_edgeport"))
+    let mut server = Server(Command::new(env!("CARGO_BIN_EXE_edgeport"))
         .args(["serve", "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--xdp", "lo"])
         .arg(&out)
         .env("EDGEPORT_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("edgeport-cache"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("serve starts");
-    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+        .expect("serve starts"));
+    let mut lines = BufReader::new(server.0.stdout.take().expect("stdout")).lines();
     let first = lines.next().and_then(Result::ok);
     let Some(listen) = first.as_deref().and_then(|line| line.strip_prefix("listening on http://")).map(str::to_string) else {
-        let _ = server.kill();
+        let _ = server.0.kill();
         let mut stderr = String::new();
-        let _ = server.stderr.take().expect("stderr").read_to_string(&mut stderr);
+        let _ = server.0.stderr.take().expect("stderr").read_to_string(&mut stderr);
         if stderr.contains("--xdp") {
             println!("SKIPPED: the kernel refused the XDP program: {stderr}");
             return;
@@ -83,8 +93,7 @@ fn xdp_drops_what_a_proven_block_rule_answers_and_serves_the_rest() {
     write!(stream, "GET /{path} HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n").expect("request");
     let mut text = String::new();
     stream.read_to_string(&mut text).expect("metrics");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let curl_drops = text
         .lines()
         .find(|line| line.starts_with("edgeport_xdp_verdicts_total{function=\"user-agent-block\",verdict=\"block user-agent contains \\\"curl/\\\" (ci)\"}"))
