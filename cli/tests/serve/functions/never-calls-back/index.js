@@ -1,0 +1,3 @@
+exports.handler = (event, context, callback) => {
+  // Neither returns a promise nor calls callback.
+};
