@@ -103,7 +103,7 @@ pub async fn run(shared: &Arc<Shared>, state: &Arc<State>, behavior: &Behavior, 
     }
 
     // origin-request sees the origin object and what CloudFront adds on the way out.
-    let Some(origin) = behavior.origin.as_ref().or(state.routing.origin.as_ref()).or(shared.options.origin.as_ref()) else {
+    let Some(origin) = behavior.origin.as_ref().or(shared.options.origin.as_ref()).or(state.routing.origin.as_ref()) else {
         return failed(Failure {
             status: 502,
             cache: "Error from cloudfront",
@@ -112,7 +112,9 @@ pub async fn run(shared: &Arc<Shared>, state: &Arc<State>, behavior: &Behavior, 
     };
     prepare_for_origin(&mut request, viewer.client_ip);
     request["origin"] = origin_object(origin);
-    let (response, origin_body, origin_status) =
+    // Response events never carry a body (CONTRACT: `response` is status, description and
+    // headers), so the body travels beside the response object.
+    let (mut response, mut content, origin_status) =
         match trigger(shared, state, behavior, EventType::OriginRequest, request_id, &request, None, trace).await {
             Next::Forward(forwarded) => {
                 request = forwarded;
@@ -135,30 +137,78 @@ pub async fn run(shared: &Arc<Shared>, state: &Arc<State>, behavior: &Behavior, 
                     "statusDescription": reason_phrase(status),
                     "headers": Value::Object(cloudfront_headers(&headers)),
                 });
-                // origin-response: runs only on what the origin answered.
-                let response = match trigger(shared, state, behavior, EventType::OriginResponse, request_id, &request, Some(&response), trace).await {
-                    Next::Forward(_) => response,
-                    Next::Respond(changed) => changed,
-                    Next::Fail(failure) => return failed(failure),
-                };
-                (response, Some(body), status)
+                (response, Content::Origin(body), status)
             }
-            Next::Respond(generated) => (generated, None, 0),
+            Next::Respond(mut generated) => {
+                let content = Content::take(&mut generated);
+                (generated, content, 0)
+            }
             Next::Fail(failure) => return failed(failure),
         };
 
-    // viewer-response: not when the origin answered 400 or above.
-    let response = if origin_status >= 400 {
-        response
-    } else {
-        match trigger(shared, state, behavior, EventType::ViewerResponse, request_id, &request, Some(&response), trace).await {
-            Next::Forward(_) => response,
-            Next::Respond(changed) => changed,
+    // origin-response: runs only on what the origin answered, and may set a body.
+    if matches!(content, Content::Origin(_)) {
+        match trigger(shared, state, behavior, EventType::OriginResponse, request_id, &request, Some(&response), trace).await {
+            Next::Forward(_) => {}
+            Next::Respond(mut changed) => {
+                match Content::take(&mut changed) {
+                    Content::Generated(generated) if generated.contains_key("body") => content = Content::Generated(generated),
+                    _ => {}
+                }
+                response = changed;
+            }
             Next::Fail(failure) => return failed(failure),
         }
-    };
-    let cache = if origin_body.is_some() { "Miss from cloudfront" } else { "LambdaGeneratedResponse from cloudfront" };
-    reply(&response, origin_body, cache)
+    }
+
+    // viewer-response: not when the origin answered 400 or above.
+    if origin_status < 400 {
+        match trigger(shared, state, behavior, EventType::ViewerResponse, request_id, &request, Some(&response), trace).await {
+            Next::Forward(_) => {}
+            Next::Respond(changed) => response = changed,
+            Next::Fail(failure) => return failed(failure),
+        }
+    }
+    let cache = if origin_status > 0 { "Miss from cloudfront" } else { "LambdaGeneratedResponse from cloudfront" };
+    content.put_back(&mut response);
+    reply(&response, content.origin_body(), cache)
+}
+
+/// The body of the response on its way through the chain.
+enum Content {
+    /// The origin's body.
+    Origin(Bytes),
+    /// `{body, bodyEncoding}` a function set.
+    Generated(Map<String, Value>),
+}
+
+impl Content {
+    /// Moves `body` and `bodyEncoding` out of a response object.
+    fn take(response: &mut Value) -> Content {
+        let mut generated = Map::new();
+        if let Some(object) = response.as_object_mut() {
+            for field in ["body", "bodyEncoding"] {
+                if let Some(value) = object.remove(field) {
+                    generated.insert(field.into(), value);
+                }
+            }
+        }
+        Content::Generated(generated)
+    }
+
+    /// Puts a generated body back for the reply.
+    fn put_back(&self, response: &mut Value) {
+        if let (Content::Generated(generated), Some(object)) = (self, response.as_object_mut()) {
+            object.extend(generated.clone());
+        }
+    }
+
+    fn origin_body(self) -> Option<Bytes> {
+        match self {
+            Content::Origin(body) => Some(body),
+            Content::Generated(_) => None,
+        }
+    }
 }
 
 /// Runs the function attached to `event_type`, if any. Without one, the request (or

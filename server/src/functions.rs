@@ -101,12 +101,11 @@ impl Class {
 /// Warm instances of one function in one memory class.
 ///
 /// A wasmer store cannot move between threads, so instances live where they were started:
-/// each invocation thread keeps its own idle instances per pool (`IDLE`), and the pool
-/// counts them for metrics.
+/// each invocation thread keeps its warm instance per pool (`IDLE`), and the pool counts them
+/// for metrics. A thread runs one invocation at a time, so it never needs more than one.
 pub struct Pool {
     id: u64,
     function: LoadedFunction,
-    max_idle: usize,
     isolate: bool,
     idle: AtomicUsize,
     busy: AtomicUsize,
@@ -114,17 +113,17 @@ pub struct Pool {
 }
 
 thread_local! {
-    /// This thread's idle instances, by pool id.
-    static IDLE: RefCell<HashMap<u64, Vec<Instance>>> = RefCell::new(HashMap::new());
+    /// This thread's idle instance of each pool, by pool id.
+    static IDLE: RefCell<HashMap<u64, Instance>> = RefCell::new(HashMap::new());
     /// The newest generation of functions this thread has run.
     static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 impl Pool {
-    fn new(function: LoadedFunction, max_idle: usize, isolate: bool) -> Result<Pool, RuntimeError> {
+    fn new(function: LoadedFunction, isolate: bool) -> Result<Pool, RuntimeError> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let pool = Pool { id, function, max_idle, isolate, idle: AtomicUsize::new(0), busy: AtomicUsize::new(0), started: AtomicU64::new(0) };
+        let pool = Pool { id, function, isolate, idle: AtomicUsize::new(0), busy: AtomicUsize::new(0), started: AtomicU64::new(0) };
         // One instance now, so that a function that cannot start fails at load, not on a request.
         pool.start()?;
         Ok(pool)
@@ -137,7 +136,7 @@ impl Pool {
 
     fn take(&self) -> Result<Instance, RuntimeError> {
         self.busy.fetch_add(1, Ordering::Relaxed);
-        let idle = if self.isolate { None } else { IDLE.with_borrow_mut(|idle| idle.get_mut(&self.id)?.pop()) };
+        let idle = if self.isolate { None } else { IDLE.with_borrow_mut(|idle| idle.remove(&self.id)) };
         match idle {
             Some(instance) => {
                 self.idle.fetch_sub(1, Ordering::Relaxed);
@@ -152,13 +151,9 @@ impl Pool {
     fn give_back(&self, instance: Option<Instance>) {
         self.busy.fetch_sub(1, Ordering::Relaxed);
         let Some(instance) = instance.filter(|_| !self.isolate) else { return };
-        IDLE.with_borrow_mut(|idle| {
-            let idle = idle.entry(self.id).or_default();
-            if idle.len() < self.max_idle {
-                idle.push(instance);
-                self.idle.fetch_add(1, Ordering::Relaxed);
-            }
-        });
+        if IDLE.with_borrow_mut(|idle| idle.insert(self.id, instance)).is_none() {
+            self.idle.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// `(idle, busy, started)`.
@@ -245,7 +240,7 @@ impl Functions {
                     continue;
                 }
                 let loaded = runtimes.get(*class).load(&artifact).map_err(load_error)?;
-                pools.insert(*class, Pool::new(loaded, limits.pool, limits.isolate).map_err(load_error)?);
+                pools.insert(*class, Pool::new(loaded, limits.isolate).map_err(load_error)?);
             }
             let fast_path = if fast_path { FastPath::from_manifest(&dir.manifest, attached)? } else { None };
             functions.insert(dir.name.clone(), Arc::new(Function { name: dir.name.clone(), pools, fast_path }));
@@ -363,12 +358,24 @@ impl Runtimes {
     }
 }
 
-/// A random `u32` (Math.random seeds, request ids).
+/// A random `u32` (Math.random seeds, request ids): xorshift64* per thread, seeded from the
+/// OS once, so that a request costs no system call for them.
 pub fn random_u32() -> u32 {
-    let mut bytes = [0u8; 4];
-    if getrandom::fill(&mut bytes).is_err() {
-        let nanos = edgeport_runtime::wasi::Clock::System.now_ns();
-        return (nanos ^ (nanos >> 32)) as u32;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut seed = [0u8; 8];
+            if getrandom::fill(&mut seed).is_err() {
+                seed = edgeport_runtime::wasi::Clock::System.now_ns().to_le_bytes();
+            }
+            u64::from_le_bytes(seed) | 1
+        });
     }
-    u32::from_le_bytes(bytes)
+    STATE.with(|state| {
+        let mut x = state.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        state.set(x);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
+    })
 }

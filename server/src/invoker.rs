@@ -1,36 +1,62 @@
 //! The threads that run Wasm. Invocations block (and a wasmer store stays on the thread that
 //! started it), so they run here, never on the async workers: a function stuck until its
 //! deadline holds one invocation thread, and the others go on serving.
+//!
+//! A job goes to the thread that became idle last: it is the one most likely to hold a warm
+//! instance of the same function, so that light traffic reuses one instance per function as a
+//! warm Lambda container would, and instances are started only as concurrency grows.
 
+use std::collections::VecDeque;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// A fixed set of invocation threads fed from one queue.
+/// A fixed set of invocation threads.
 pub struct Invoker {
-    jobs: mpsc::Sender<Job>,
+    dispatch: Arc<Mutex<Dispatch>>,
+}
+
+struct Dispatch {
+    /// Threads waiting for a job, most recently idle last.
+    idle: Vec<usize>,
+    /// Each thread's mailbox.
+    mailboxes: Vec<mpsc::Sender<Job>>,
+    /// Jobs no thread was free for, in arrival order.
+    backlog: VecDeque<Job>,
 }
 
 impl Invoker {
     /// Starts `threads` invocation threads; they end when the invoker is dropped.
     pub fn new(threads: usize) -> Invoker {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let dispatch = Arc::new(Mutex::new(Dispatch { idle: Vec::new(), mailboxes: Vec::new(), backlog: VecDeque::new() }));
         for index in 0..threads.max(1) {
-            let queue = queue.clone();
+            let (mailbox, jobs) = mpsc::channel::<Job>();
+            lock(&dispatch).mailboxes.push(mailbox);
+            let weak = Arc::downgrade(&dispatch);
             std::thread::Builder::new()
                 .name(format!("edgeport-invoke-{index}"))
-                .spawn(move || loop {
-                    let job = queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => break,
+                .spawn(move || {
+                    // Run what arrives; when done, take from the backlog or go idle.
+                    while let Ok(mut job) = jobs.recv() {
+                        loop {
+                            job();
+                            let Some(dispatch) = weak.upgrade() else { return };
+                            let mut dispatch = lock(&dispatch);
+                            match dispatch.backlog.pop_front() {
+                                Some(next) => job = next,
+                                None => {
+                                    dispatch.idle.push(index);
+                                    break;
+                                }
+                            }
+                        }
                     }
                 })
                 .expect("spawning an invocation thread");
+            lock(&dispatch).idle.push(index);
         }
-        Invoker { jobs }
+        Invoker { dispatch }
     }
 
     /// Runs `job` on an invocation thread and waits for its result without blocking the
@@ -41,7 +67,58 @@ impl Invoker {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             let _ = done.send(outcome.ok());
         });
-        self.jobs.send(job).ok()?;
+        {
+            let mut dispatch = lock(&self.dispatch);
+            match dispatch.idle.pop() {
+                Some(thread) => dispatch.mailboxes[thread].send(job).ok()?,
+                None => dispatch.backlog.push_back(job),
+            }
+        }
         result.await.ok().flatten()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread_name() -> Option<String> {
+        std::thread::current().name().map(str::to_string)
+    }
+
+    #[tokio::test]
+    async fn sequential_jobs_stay_on_one_thread_and_concurrent_ones_spread() {
+        let invoker = Arc::new(Invoker::new(4));
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..20 {
+            seen.insert(invoker.run(thread_name).await.flatten());
+        }
+        assert_eq!(seen.len(), 1, "one idle thread should take every sequential job: {seen:?}");
+
+        let barrier = Arc::new(std::sync::Barrier::new(4));
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (invoker, barrier) = (invoker.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    invoker
+                        .run(move || {
+                            barrier.wait();
+                            thread_name()
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut names = std::collections::BTreeSet::new();
+        for task in tasks {
+            names.insert(task.await.expect("task").flatten());
+        }
+        assert_eq!(names.len(), 4, "four jobs that wait for each other need four threads: {names:?}");
+        assert_eq!(invoker.run(|| panic!("a bug in a job")).await, None::<()>);
+        assert_eq!(invoker.run(|| 7).await, Some(7), "a panic does not take the thread down");
     }
 }

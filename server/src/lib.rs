@@ -48,8 +48,6 @@ pub struct Limits {
     pub viewer_memory: u64,
     /// Memory cap of origin triggers' instances, bytes.
     pub origin_memory: u64,
-    /// Idle instances kept per function, class and invocation thread.
-    pub pool: usize,
     /// Invocation threads (at most this many functions run at once).
     pub threads: usize,
     /// A fresh instance for every invocation.
@@ -64,7 +62,6 @@ impl Default for Limits {
             origin_timeout: Duration::from_millis(EventType::OriginRequest.timeout_ms()),
             viewer_memory: 128 << 20,
             origin_memory: 3008 << 20,
-            pool: 2,
             threads: (2 * cpus).max(4),
             isolate: false,
         }
@@ -220,7 +217,8 @@ pub struct Shared {
     /// Where Wasm runs.
     invoker: Invoker,
     runtimes: Runtimes,
-    access_log: Mutex<Box<dyn Write + Send>>,
+    /// Buffered; flushed every [`LOG_FLUSH`] and at shutdown.
+    access_log: Mutex<std::io::BufWriter<Box<dyn Write + Send>>>,
     xdp: Mutex<Option<(String, Xdp)>>,
 }
 
@@ -257,6 +255,10 @@ impl Shared {
     fn log(&self, line: &serde_json::Value) {
         let mut sink = self.access_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let _ = writeln!(sink, "{line}");
+    }
+
+    fn flush_log(&self) {
+        let _ = self.access_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush();
     }
 
     fn render_metrics(&self) -> String {
@@ -330,7 +332,7 @@ pub fn serve(options: ServeOptions, ready: impl FnOnce(Listening)) -> Result<(),
             state: RwLock::new(state.clone()),
             metrics: Metrics::default(),
             runtimes,
-            access_log: Mutex::new(access_log),
+            access_log: Mutex::new(std::io::BufWriter::with_capacity(64 << 10, access_log)),
             xdp: Mutex::new(None),
         });
         shared.attach_xdp(&state)?;
@@ -347,6 +349,14 @@ async fn run(shared: Arc<Shared>, listener: TcpListener, metrics_listener: TcpLi
     let mut interrupt = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
     let mut hangup = signal(SignalKind::hangup()).expect("installing the SIGHUP handler");
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let flusher = shared.clone();
+    let flushing = tokio::spawn(async move {
+        let mut every = tokio::time::interval(LOG_FLUSH);
+        loop {
+            every.tick().await;
+            flusher.flush_log();
+        }
+    });
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -395,7 +405,12 @@ async fn run(shared: Arc<Shared>, listener: TcpListener, metrics_listener: TcpLi
     if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
         eprintln!("edgeport serve: requests still running after {} s; stopping anyway", grace.as_secs());
     }
+    flushing.abort();
+    shared.flush_log();
 }
+
+/// How often the access log is written out: one write per interval, not per request.
+const LOG_FLUSH: Duration = Duration::from_millis(200);
 
 fn metrics_endpoint(shared: &Shared, path: &str) -> hyper::Response<Full<Bytes>> {
     let (status, content_type, body) = match path {

@@ -42,9 +42,6 @@ pub struct Args {
     /// Memory limit of origin functions' instances, in MB.
     #[arg(long = "origin-memory", value_name = "MB", default_value_t = 3008)]
     origin_memory: u64,
-    /// Idle warm instances kept per function and invocation thread.
-    #[arg(long, default_value_t = 2)]
-    pool: usize,
     /// Invocation threads: at most this many functions run at once (default: 2 per CPU, at
     /// least 4).
     #[arg(long)]
@@ -89,7 +86,6 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
             origin_timeout: Duration::from_millis(args.origin_timeout),
             viewer_memory: args.viewer_memory << 20,
             origin_memory: args.origin_memory << 20,
-            pool: args.pool,
             threads: args.threads.unwrap_or(defaults.threads),
             isolate: args.isolate_requests,
         },
