@@ -715,6 +715,27 @@ fn viewer_request_changes_reach_the_origin() {
 }
 
 #[test]
+fn include_body_exposes_the_body_and_a_replaced_body_reaches_the_origin() {
+    let origin = Origin::start("main");
+    let config = "[[behavior]]\npath = \"*\"\ninclude-body = true\nviewer-request = \"shout-body\"\n";
+    let serve = Setup::new(dist()).origin(&origin).config(config).start();
+
+    serve.send("POST", "/form", &[("Content-Type", "text/plain")], b"hello body").expect(200, MISS);
+    let big = "x".repeat(50 * 1024);
+    serve.send("POST", "/form", &[("Content-Type", "text/plain")], big.as_bytes()).expect(200, MISS);
+    let received = origin.received();
+    assert_eq!(received[0].header("x-body-seen"), Some("10 truncated=false"));
+    assert_eq!(text(&received[0].message.body), "HELLO BODY");
+    // The viewer-request event exposes 40 KB of a larger body, marked truncated.
+    assert_eq!(received[1].header("x-body-seen"), Some("40960 truncated=true"));
+    assert_eq!(text(&received[1].message.body), "X".repeat(40 * 1024));
+
+    let without = Setup::new(dist()).origin(&origin).config("[[behavior]]\npath = \"*\"\nviewer-request = \"shout-body\"\n").start();
+    let response = without.send("POST", "/form", &[], b"hello");
+    assert_eq!((response.status, response.body()), (500, "no request.body in the event".to_string()), "without include-body the event has no body");
+}
+
+#[test]
 fn origin_request_event_names_the_origin_and_the_forwarding_headers() {
     let origin = Origin::start("main");
     let serve = Setup::new(dist()).origin(&origin).config("[[behavior]]\npath = \"*\"\norigin-request = \"echo-event\"\n").start();

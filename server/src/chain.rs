@@ -93,11 +93,12 @@ enum Next {
 /// Runs the chain for one request under `behavior`.
 pub async fn run(shared: &Arc<Shared>, state: &Arc<State>, behavior: &Behavior, viewer: ViewerRequest, request_id: &str, trace: &mut Trace) -> Reply {
     let mut request = cloudfront_request(&viewer);
-    let body = viewer.body;
+    let mut body = viewer.body;
 
     // viewer-request: a generated response goes straight to the viewer.
+    expose_body(&mut request, &body, behavior, EventType::ViewerRequest);
     match trigger(shared, state, behavior, EventType::ViewerRequest, request_id, &request, None, trace).await {
-        Next::Forward(forwarded) => request = forwarded,
+        Next::Forward(forwarded) => request = take_body(forwarded, &mut body),
         Next::Respond(response) => return reply(&response, None, "LambdaGeneratedResponse from cloudfront"),
         Next::Fail(failure) => return failed(failure),
     }
@@ -112,12 +113,13 @@ pub async fn run(shared: &Arc<Shared>, state: &Arc<State>, behavior: &Behavior, 
     };
     prepare_for_origin(&mut request, viewer.client_ip);
     request["origin"] = origin_object(origin);
+    expose_body(&mut request, &body, behavior, EventType::OriginRequest);
     // Response events never carry a body (CONTRACT: `response` is status, description and
     // headers), so the body travels beside the response object.
     let (mut response, mut content, origin_status) =
         match trigger(shared, state, behavior, EventType::OriginRequest, request_id, &request, None, trace).await {
             Next::Forward(forwarded) => {
-                request = forwarded;
+                request = take_body(forwarded, &mut body);
                 let fetched = shared.origin.fetch(&request, body).await;
                 let OriginResponse { status, headers, body } = match fetched {
                     Ok(response) => {
@@ -172,6 +174,37 @@ pub async fn run(shared: &Arc<Shared>, state: &Arc<State>, behavior: &Behavior, 
     let cache = if origin_status > 0 { "Miss from cloudfront" } else { "LambdaGeneratedResponse from cloudfront" };
     content.put_back(&mut response);
     reply(&response, content.origin_body(), cache)
+}
+
+/// With the behaviour's `include-body`, gives a request trigger the viewer's body as CloudFront
+/// does: base64, cut at the trigger's limit (40 KB viewer, 1 MB origin), read-only until the
+/// function says `replace`.
+fn expose_body(request: &mut Value, body: &Bytes, behavior: &Behavior, event_type: EventType) {
+    if !behavior.include_body || !behavior.functions.contains_key(&event_type) {
+        return;
+    }
+    let limit = if event_type.is_viewer() { 40 * 1024 } else { 1024 * 1024 };
+    let exposed = &body[..body.len().min(limit)];
+    request["body"] = json!({
+        "inputTruncated": body.len() > limit,
+        "action": "read-only",
+        "encoding": "base64",
+        "data": encode_base64(exposed),
+    });
+}
+
+/// Takes the exposed body out of a request a trigger returned; a body the function marked
+/// `replace` becomes the body sent on.
+fn take_body(mut request: Value, body: &mut Bytes) -> Value {
+    let Some(exposed) = request.as_object_mut().and_then(|object| object.remove("body")) else { return request };
+    if exposed["action"] == "replace" {
+        let data = exposed["data"].as_str().unwrap_or_default();
+        *body = match exposed["encoding"].as_str() {
+            Some("text") => Bytes::from(data.to_string()),
+            _ => decode_base64(data).map(Bytes::from).unwrap_or_default(),
+        };
+    }
+    request
 }
 
 /// The body of the response on its way through the chain.
@@ -459,6 +492,23 @@ fn ms(elapsed: Duration) -> f64 {
     (elapsed.as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// Standard base64 with padding.
+fn encode_base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let word = chunk.iter().enumerate().fold(0u32, |word, (i, &byte)| word | (u32::from(byte) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                text.push(char::from(ALPHABET[((word >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    text
+}
+
 /// Standard base64 (with or without padding); `None` when it is not base64.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
@@ -486,6 +536,25 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_round_trips() {
+        for text in [&b""[..], b"h", b"hi", b"hey", b"hello", &[0, 255, 128, 7]] {
+            assert_eq!(decode_base64(&encode_base64(text)).as_deref(), Some(text));
+        }
+        assert_eq!(encode_base64(b"hello"), "aGVsbG8=");
+    }
+
+    #[test]
+    fn a_replaced_body_is_sent_on_and_a_read_only_one_is_not() {
+        let mut body = Bytes::from_static(b"original");
+        let kept = take_body(json!({"uri": "/", "body": {"action": "read-only", "encoding": "base64", "data": "eA=="}}), &mut body);
+        assert_eq!((kept.get("body"), &body[..]), (None, &b"original"[..]));
+        take_body(json!({"body": {"action": "replace", "encoding": "text", "data": "new"}}), &mut body);
+        assert_eq!(&body[..], b"new");
+        take_body(json!({"body": {"action": "replace", "encoding": "base64", "data": "aGk="}}), &mut body);
+        assert_eq!(&body[..], b"hi");
+    }
 
     #[test]
     fn base64_decodes() {

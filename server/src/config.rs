@@ -18,6 +18,8 @@ pub struct Behavior {
     pub origin: Option<OriginUrl>,
     /// Function name per trigger.
     pub functions: BTreeMap<EventType, String>,
+    /// Request triggers see the viewer's body (`request.body`), CloudFront's "include body".
+    pub include_body: bool,
 }
 
 impl Behavior {
@@ -108,6 +110,8 @@ struct BehaviorFile {
     origin_request: Option<toml::Spanned<String>>,
     origin_response: Option<toml::Spanned<String>>,
     viewer_response: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    include_body: bool,
 }
 
 /// The functions a config may name: name -> the triggers its manifest declares.
@@ -155,10 +159,10 @@ fn parse(path: &Path, text: &str, available: &Available) -> Result<Routing, Serv
             }
             functions.insert(event_type, name.get_ref().clone());
         }
-        behaviors.push(Behavior { path: pattern.clone(), origin: origin_of(&behavior.origin)?, functions });
+        behaviors.push(Behavior { path: pattern.clone(), origin: origin_of(&behavior.origin)?, functions, include_body: behavior.include_body });
     }
     if behaviors.is_empty() {
-        behaviors.push(Behavior { path: "*".into(), origin: None, functions: BTreeMap::new() });
+        behaviors.push(Behavior { path: "*".into(), origin: None, functions: BTreeMap::new(), include_body: false });
     }
     Ok(Routing { origin: origin_of(&file.origin)?, behaviors })
 }
@@ -173,7 +177,7 @@ pub fn from_manifests(available: &Available) -> Result<Routing, ServeError> {
             }
         }
     }
-    Ok(Routing { origin: None, behaviors: vec![Behavior { path: "*".into(), origin: None, functions }] })
+    Ok(Routing { origin: None, behaviors: vec![Behavior { path: "*".into(), origin: None, functions, include_body: false }] })
 }
 
 /// Where the config came from, for messages.
