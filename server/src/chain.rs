@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use crate::config::Behavior;
 use crate::functions::{Function, Stopped};
+use crate::invoker::Refused;
 use crate::origin::{origin_object, OriginError, OriginResponse, HOP_BY_HOP};
 use crate::{Shared, State};
 
@@ -297,8 +298,12 @@ async fn trigger(
     };
     shared.metrics.add("edgeport_invocations_total", labels.clone(), 1);
     let (outcome, elapsed) = match invoked {
-        Some(invoked) => (invoked.outcome, invoked.elapsed),
-        None => (Err(Stopped::Trap("the invocation thread panicked".into())), started.elapsed()),
+        Ok(invoked) => (invoked.outcome, invoked.elapsed),
+        Err(Refused::Throttled(waiting)) => (
+            Err(Stopped::Throttled(format!("throttled: {waiting} invocations are waiting for a thread (--threads)"))),
+            started.elapsed(),
+        ),
+        Err(Refused::Panicked) => (Err(Stopped::Trap("the invocation thread panicked".into())), started.elapsed()),
     };
     shared.metrics.observe("edgeport_invocation_duration_seconds", labels.clone(), elapsed);
     let step_outcome = match &outcome {
@@ -307,6 +312,7 @@ async fn trigger(
         Ok(Outcome::Timeout { .. }) | Err(Stopped::Timeout(_)) => "timeout",
         Err(Stopped::Memory(_)) => "memory",
         Err(Stopped::Trap(_)) => "trap",
+        Err(Stopped::Throttled(_)) => "throttled",
     };
     trace.steps.push(Step { trigger: event_type.as_str(), function: function.name.clone(), outcome: step_outcome, duration_ms: ms(elapsed) });
     match outcome {
@@ -316,6 +322,7 @@ async fn trigger(
                 Stopped::Timeout(reason) => ("timeout", reason),
                 Stopped::Memory(reason) => ("memory", reason),
                 Stopped::Trap(reason) => ("trap", reason),
+                Stopped::Throttled(reason) => ("throttled", reason),
             };
             error_metric(shared, &labels, kind);
             Next::Fail(Failure { status: 503, cache: "LambdaLimitExceeded from cloudfront", reason })

@@ -201,6 +201,8 @@ pub enum Stopped {
     Memory(String),
     /// The engine trapped (stack overflow, an engine bug) or would not start.
     Trap(String),
+    /// No invocation thread was free and too many invocations were waiting.
+    Throttled(String),
 }
 
 /// What one invocation came to.

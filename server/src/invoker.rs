@@ -10,7 +10,10 @@ use std::collections::VecDeque;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-type Job = Box<dyn FnOnce() + Send>;
+/// Runs the work and returns how to hand its result over. The thread makes itself available
+/// again before handing over, so that a caller's next job finds it idle (and warm).
+type Job = Box<dyn FnOnce() -> Deliver + Send>;
+type Deliver = Box<dyn FnOnce() + Send>;
 
 /// A fixed set of invocation threads.
 pub struct Invoker {
@@ -40,15 +43,20 @@ impl Invoker {
                     // Run what arrives; when done, take from the backlog or go idle.
                     while let Ok(mut job) = jobs.recv() {
                         loop {
-                            job();
-                            let Some(dispatch) = weak.upgrade() else { return };
-                            let mut dispatch = lock(&dispatch);
-                            match dispatch.backlog.pop_front() {
-                                Some(next) => job = next,
-                                None => {
+                            let deliver = job();
+                            let Some(dispatch) = weak.upgrade() else { return deliver() };
+                            let next = {
+                                let mut dispatch = lock(&dispatch);
+                                let next = dispatch.backlog.pop_front();
+                                if next.is_none() {
                                     dispatch.idle.push(index);
-                                    break;
                                 }
+                                next
+                            };
+                            deliver();
+                            match next {
+                                Some(next) => job = next,
+                                None => break,
                             }
                         }
                     }
@@ -60,22 +68,39 @@ impl Invoker {
     }
 
     /// Runs `job` on an invocation thread and waits for its result without blocking the
-    /// async worker. `None` when the job panicked.
-    pub async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    /// async worker.
+    pub async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, Refused> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-            let _ = done.send(outcome.ok());
+            Box::new(move || {
+                let _ = done.send(outcome.ok());
+            })
         });
         {
             let mut dispatch = lock(&self.dispatch);
             match dispatch.idle.pop() {
-                Some(thread) => dispatch.mailboxes[thread].send(job).ok()?,
+                Some(thread) => dispatch.mailboxes[thread].send(job).map_err(|_| Refused::Panicked)?,
+                None if dispatch.backlog.len() >= MAX_BACKLOG => return Err(Refused::Throttled(dispatch.backlog.len())),
                 None => dispatch.backlog.push_back(job),
             }
         }
-        result.await.ok().flatten()
+        result.await.ok().flatten().ok_or(Refused::Panicked)
     }
+}
+
+/// Invocations waiting for a thread beyond which new ones are refused, as Lambda throttles: a
+/// server under more load than it can run answers 503 at once instead of queueing without
+/// bound.
+pub const MAX_BACKLOG: usize = 1024;
+
+/// Why a job did not run to the end.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Every thread was busy and the backlog full (its length).
+    Throttled(usize),
+    /// The job panicked.
+    Panicked,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -95,7 +120,7 @@ mod tests {
         let invoker = Arc::new(Invoker::new(4));
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..20 {
-            seen.insert(invoker.run(thread_name).await.flatten());
+            seen.insert(invoker.run(thread_name).await.ok().flatten());
         }
         assert_eq!(seen.len(), 1, "one idle thread should take every sequential job: {seen:?}");
 
@@ -115,10 +140,39 @@ mod tests {
             .collect();
         let mut names = std::collections::BTreeSet::new();
         for task in tasks {
-            names.insert(task.await.expect("task").flatten());
+            names.insert(task.await.expect("task").ok().flatten());
         }
         assert_eq!(names.len(), 4, "four jobs that wait for each other need four threads: {names:?}");
-        assert_eq!(invoker.run(|| panic!("a bug in a job")).await, None::<()>);
-        assert_eq!(invoker.run(|| 7).await, Some(7), "a panic does not take the thread down");
+        assert_eq!(invoker.run(|| panic!("a bug in a job")).await, Err::<(), _>(Refused::Panicked));
+        assert_eq!(invoker.run(|| 7).await, Ok(7), "a panic does not take the thread down");
+    }
+
+    #[tokio::test]
+    async fn a_full_backlog_is_throttled() {
+        let invoker = Arc::new(Invoker::new(1));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        // One job holds the only thread; the backlog then fills up.
+        let mut waiting = Vec::new();
+        for _ in 0..=MAX_BACKLOG {
+            let (invoker, released) = (invoker.clone(), released.clone());
+            waiting.push(tokio::spawn(async move {
+                invoker
+                    .run(move || {
+                        let _ = lock(&released).recv();
+                    })
+                    .await
+            }));
+        }
+        while lock(&invoker.dispatch).backlog.len() < MAX_BACKLOG {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(invoker.run(|| ()).await, Err(Refused::Throttled(MAX_BACKLOG)));
+        for _ in 0..=MAX_BACKLOG {
+            release.send(()).expect("a job is waiting");
+        }
+        for job in waiting {
+            assert_eq!(job.await.expect("task"), Ok(()));
+        }
     }
 }

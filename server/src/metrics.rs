@@ -20,7 +20,7 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("edgeport_requests_total", "counter", "Viewer requests answered, by status."),
     ("edgeport_request_duration_seconds", "histogram", "Time from the viewer's request to the response head."),
     ("edgeport_invocations_total", "counter", "Function invocations, by function and trigger."),
-    ("edgeport_invocation_errors_total", "counter", "Failed invocations, by kind: validation, execution, timeout, memory, trap."),
+    ("edgeport_invocation_errors_total", "counter", "Failed invocations, by kind: validation, execution, timeout, memory, trap, throttled."),
     ("edgeport_invocation_duration_seconds", "histogram", "Time one invocation took, instance included."),
     ("edgeport_fast_path_total", "counter", "Requests answered by a proven hook rule without running the function."),
     ("edgeport_pool_idle_instances", "gauge", "Warm instances waiting in a function's pool."),
