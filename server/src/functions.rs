@@ -106,6 +106,8 @@ impl Class {
 pub struct Pool {
     id: u64,
     function: LoadedFunction,
+    /// Its artifact, for messages.
+    artifact: PathBuf,
     isolate: bool,
     idle: AtomicUsize,
     busy: AtomicUsize,
@@ -120,13 +122,19 @@ thread_local! {
 }
 
 impl Pool {
-    fn new(function: LoadedFunction, isolate: bool) -> Result<Pool, RuntimeError> {
+    fn new(function: LoadedFunction, artifact: PathBuf, isolate: bool) -> Pool {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let pool = Pool { id, function, isolate, idle: AtomicUsize::new(0), busy: AtomicUsize::new(0), started: AtomicU64::new(0) };
-        // One instance now, so that a function that cannot start fails at load, not on a request.
-        pool.start()?;
-        Ok(pool)
+        Pool { id, function, artifact, isolate, idle: AtomicUsize::new(0), busy: AtomicUsize::new(0), started: AtomicU64::new(0) }
+    }
+
+    /// Starts an instance on this thread and keeps it warm (see [`Functions::warm`]).
+    fn warm(&self) -> Result<(), RuntimeError> {
+        let instance = self.start()?;
+        if !self.isolate && IDLE.with_borrow_mut(|idle| idle.insert(self.id, instance)).is_none() {
+            self.idle.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     fn start(&self) -> Result<Instance, RuntimeError> {
@@ -242,7 +250,7 @@ impl Functions {
                     continue;
                 }
                 let loaded = runtimes.get(*class).load(&artifact).map_err(load_error)?;
-                pools.insert(*class, Pool::new(loaded, limits.isolate).map_err(load_error)?);
+                pools.insert(*class, Pool::new(loaded, artifact.clone(), limits.isolate));
             }
             let fast_path = if fast_path { FastPath::from_manifest(&dir.manifest, attached)? } else { None };
             functions.insert(dir.name.clone(), Arc::new(Function { name: dir.name.clone(), pools, fast_path }));
@@ -250,6 +258,20 @@ impl Functions {
         static GENERATIONS: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
         Ok(Functions { generation, functions, limits: limits.clone(), watchdog: Watchdog::new() })
+    }
+
+    /// Starts one instance of every function on the calling invocation thread and keeps it
+    /// warm there: a function that cannot start fails before the server listens (or the reload
+    /// is refused), and the first request finds a warm instance, since it goes to the thread
+    /// that was idle last — this one.
+    pub fn warm(&self) -> Result<(), ServeError> {
+        enter_generation(self);
+        for function in self.functions.values() {
+            for pool in function.pools.values() {
+                pool.warm().map_err(|e| ServeError::Load { path: pool.artifact.clone(), message: e.to_string() })?;
+            }
+        }
+        Ok(())
     }
 
     /// A loaded function.

@@ -227,10 +227,24 @@ impl Shared {
         self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
+    /// Starts every function of `state` warm on the invocation thread the next request takes.
+    async fn warm(&self, state: &Arc<State>) -> Result<(), ServeError> {
+        let warming = state.clone();
+        match self.invoker.run(move || warming.functions.warm()).await {
+            Ok(result) => result,
+            Err(refused) => Err(ServeError::Load { path: self.options.dist.clone(), message: format!("starting the functions failed: {refused:?}") }),
+        }
+    }
+
     /// Loads the config and functions again and swaps them in; the old state stays in use
     /// until its last request finishes.
-    fn reload(&self) -> Result<(), ServeError> {
-        let state = Arc::new(State::load(&self.options, &self.runtimes)?);
+    async fn reload(self: &Arc<Self>) -> Result<(), ServeError> {
+        let loading = self.clone();
+        let state = tokio::task::spawn_blocking(move || State::load(&loading.options, &loading.runtimes))
+            .await
+            .map_err(|e| ServeError::Load { path: self.options.dist.clone(), message: format!("loading failed: {e}") })??;
+        let state = Arc::new(state);
+        self.warm(&state).await?;
         self.attach_xdp(&state)?;
         *self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = state;
         Ok(())
@@ -335,6 +349,7 @@ pub fn serve(options: ServeOptions, ready: impl FnOnce(Listening)) -> Result<(),
             access_log: Mutex::new(std::io::BufWriter::with_capacity(64 << 10, access_log)),
             xdp: Mutex::new(None),
         });
+        shared.warm(&state).await?;
         shared.attach_xdp(&state)?;
         drop(state);
         ready(listening);
@@ -387,14 +402,15 @@ async fn run(shared: Arc<Shared>, listener: TcpListener, metrics_listener: TcpLi
                 });
             }
             _ = hangup.recv() => {
-                let reloading = shared.clone();
-                let result = tokio::task::spawn_blocking(move || reloading.reload()).await;
-                let outcome = match result {
-                    Ok(Ok(())) => { eprintln!("edgeport serve: reloaded"); "ok" }
-                    Ok(Err(error)) => { eprintln!("edgeport serve: reload failed, keeping the running configuration: {error}"); "failed" }
-                    Err(error) => { eprintln!("edgeport serve: reload failed: {error}"); "failed" }
-                };
-                shared.metrics.add("edgeport_reloads_total", vec![("result", outcome.to_string())], 1);
+                // In a task of its own: connections keep being accepted while it loads.
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let outcome = match shared.reload().await {
+                        Ok(()) => { eprintln!("edgeport serve: reloaded"); "ok" }
+                        Err(error) => { eprintln!("edgeport serve: reload failed, keeping the running configuration: {error}"); "failed" }
+                    };
+                    shared.metrics.add("edgeport_reloads_total", vec![("result", outcome.to_string())], 1);
+                });
             }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
