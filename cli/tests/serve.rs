@@ -1291,6 +1291,14 @@ fn access_log_has_one_json_object_per_request() {
     let entry = entries.iter().find(|e| e["requestId"].as_str() == failed.header("x-amz-cf-id")).expect("an entry for the failure");
     assert_eq!(entry["status"], 503, "{entry:#}");
     assert!(entry["error"].as_str().is_some_and(|error| !error.is_empty()), "{entry:#}");
+
+    // What the function printed is on serve's stderr, tagged with the function and request id.
+    let expected = format!("throws {} about to throw for /throw", failed.header("x-amz-cf-id").expect("a request id"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !serve.stderr().contains(&expected) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(serve.stderr().contains(&expected), "no {expected:?} in serve's stderr:\n{}", serve.stderr());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -385,19 +385,12 @@ fn cloudfront_request(viewer: &ViewerRequest) -> Value {
     })
 }
 
-/// Header lines as CloudFront's object: lower-case names to `[{key, value}]`, in order.
+/// Header lines (lower-case names, as the HTTP library gives them) as CloudFront's object,
+/// keyed in Title-Case. The hook proof builds its events with the same function, so the fast
+/// path's rules saw requests exactly as serve's functions see them.
 fn cloudfront_headers(lines: &[(String, String)]) -> Map<String, Value> {
-    let mut headers = Map::new();
-    for (name, value) in lines {
-        let entry = json!({"key": title_case(name), "value": value});
-        match headers.get_mut(name.as_str()) {
-            Some(Value::Array(entries)) => entries.push(entry),
-            _ => {
-                headers.insert(name.clone(), Value::Array(vec![entry]));
-            }
-        }
-    }
-    headers
+    let titled: Vec<(String, String)> = lines.iter().map(|(name, value)| (title_case(name), value.clone())).collect();
+    edgeport_hook_injector::http::cloudfront_headers(&titled)
 }
 
 /// What CloudFront adds to a request on its way to the origin.

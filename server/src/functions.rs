@@ -4,6 +4,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -316,7 +317,7 @@ impl Functions {
             let _watch = self.watchdog.watch(&interrupter, started + timeout + hard_stop_grace(timeout));
             instance.invoke(&invocation)
         };
-        let (_stdout, _stderr) = instance.take_logs();
+        relay_logs(&function.name, request_id, instance.take_logs());
         let memory_full = instance.memory_bytes() + MEMORY_HEADROOM >= self.memory_limit(class);
         let (outcome, keep) = match result {
             Ok(Outcome::Error { error_type, error_message, .. }) if memory_full && error_message.contains("out of memory") => (
@@ -346,6 +347,18 @@ impl Functions {
             Class::Viewer => self.limits.viewer_memory,
             Class::Origin => self.limits.origin_memory,
         }
+    }
+}
+
+/// What the function printed goes to serve's stderr, a line at a time, tagged with the
+/// function and the request id as Lambda's log lines are (`console.log`, `print`).
+fn relay_logs(function: &str, request_id: &str, (stdout, stderr): (Vec<u8>, Vec<u8>)) {
+    if stdout.is_empty() && stderr.is_empty() {
+        return;
+    }
+    let mut sink = std::io::stderr().lock();
+    for line in [stdout, stderr].iter().flat_map(|output| output.split(|&byte| byte == b'\n')).filter(|line| !line.is_empty()) {
+        let _ = writeln!(sink, "{function} {request_id} {}", String::from_utf8_lossy(line));
     }
 }
 
