@@ -1083,6 +1083,23 @@ fn abuse_while_serving(serve: &Serve, abusive: &str, normal: &str) -> (Response,
 }
 
 #[test]
+fn a_native_call_the_engine_cannot_stop_is_stopped_by_the_watchdog() {
+    let origin = Origin::start("main");
+    let config = "[[behavior]]\npath = \"/native\"\nviewer-request = \"native-call\"\n\n[[behavior]]\npath = \"/ok\"\nviewer-request = \"say-a\"\n";
+    let serve = Setup::new(dist()).origin(&origin).config(config).flag("--viewer-timeout=1000").start();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let (answer, other, other_first) = abuse_while_serving(&serve, "/native", "/ok");
+        let took = started.elapsed();
+        expect_failure(&answer, 503, LIMIT);
+        assert!(answer.header("x-edgeport-error").is_some_and(|error| error.contains("was stopped")), "{answer:#?}");
+        assert!(took >= Duration::from_millis(1000) && took < Duration::from_secs(6), "stopped after {took:?}");
+        assert_eq!((other.status, other_first), (200, true), "{other:#?}");
+    }
+    serve.metrics().expect("edgeport_invocation_errors_total", &[("function", "native-call"), ("kind", "timeout")], 2.0);
+}
+
+#[test]
 fn abusive_functions_are_stopped_without_disturbing_other_requests() {
     let origin = Origin::start("main");
     let config = r#"

@@ -3,9 +3,6 @@
 use wasmer::{FunctionEnv, Memory, Store, TypedFunction, Value};
 
 use crate::artifact::{GlobalValue, GLOBAL_EXPORT_PREFIX};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use crate::invocation::{Invocation, LambdaContext, Outcome};
 use crate::limits::Interrupter;
 use crate::wasi::{self, Clock, Entropy, WasiState};
@@ -75,8 +72,6 @@ pub struct Instance {
     code_hash: String,
     /// Whether a memory image was written (a blank instance takes exactly one).
     restored: bool,
-    /// Set when the host interrupted this instance (see [`crate::limits`]).
-    interrupted: Arc<AtomicBool>,
 }
 
 impl Instance {
@@ -111,7 +106,6 @@ impl Instance {
             last_context: None,
             code_hash: code_hash.to_string(),
             restored: false,
-            interrupted: Arc::default(),
         })
     }
 
@@ -183,15 +177,10 @@ impl Instance {
     }
 
     /// A handle that stops this instance's Wasm code from another thread (a
-    /// [`crate::limits::Watchdog`] uses it).
+    /// [`crate::limits::Watchdog`] uses it). Once it has fired, the instance's engine state is
+    /// undefined and the instance must be dropped.
     pub fn interrupter(&self) -> Interrupter {
-        Interrupter { store: self.store.id(), fired: self.interrupted.clone() }
-    }
-
-    /// Whether the host interrupted this instance: its engine state is then undefined, and it
-    /// must be dropped.
-    pub fn was_interrupted(&self) -> bool {
-        self.interrupted.load(Ordering::Acquire)
+        Interrupter { store: self.store.id(), fired: Default::default() }
     }
 
     /// The size of the instance's linear memory, in bytes.

@@ -99,8 +99,8 @@ impl Interrupter {
         sent
     }
 
-    /// Whether an interrupt was sent to this instance: a failed call is then the host's stop,
-    /// and the instance must not be reused.
+    /// Whether an interrupt was sent through this handle (or a clone of it): a failed call is
+    /// then the host's stop, and the instance must not be reused.
     pub fn fired(&self) -> bool {
         self.fired.load(Ordering::Acquire)
     }
