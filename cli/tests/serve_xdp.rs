@@ -34,7 +34,10 @@ impl Drop for Server {
 fn get(address: &str, path: &str, user_agent: &str, wait: Duration) -> Option<u16> {
     let mut stream = TcpStream::connect(address).ok()?;
     stream.set_read_timeout(Some(wait)).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\nUser-Agent: {user_agent}\r\nConnection: close\r\n\r\n").ok()?;
+    // One write, so the head travels in one segment: XDP decides on a complete head in the
+    // first segment only (docs/hooks.md), and `write!` would send the pieces one by one.
+    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\nUser-Agent: {user_agent}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).ok()?;
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     let head = String::from_utf8_lossy(&response);
