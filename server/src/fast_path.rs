@@ -93,7 +93,7 @@ impl FastPath {
     /// The proven answer for `request`, when a request rule fires.
     pub fn answer(&self, request: &Request) -> Option<Answer<'_>> {
         let rules = self.request.as_ref()?;
-        let verdict = rules.vm.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).verdict(&request_frame(request));
+        let verdict = crate::lock(&rules.vm).verdict(&request_frame(request));
         let rule = rules.rules.rules.get(usize::try_from(verdict).ok()?.checked_sub(1)?)?;
         Some(Answer { rule: &rule.name, value: rule.action.answer(request) })
     }

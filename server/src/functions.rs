@@ -195,9 +195,9 @@ pub struct Function {
 }
 
 impl Function {
-    /// Its pools, by class (for metrics).
-    pub fn pools(&self) -> impl Iterator<Item = (Class, &Pool)> {
-        self.pools.iter().map(|(class, pool)| (*class, pool))
+    /// Its pools, one per class it runs in (for metrics).
+    pub fn pools(&self) -> impl Iterator<Item = &Pool> {
+        self.pools.values()
     }
 }
 

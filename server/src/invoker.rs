@@ -10,6 +10,8 @@ use std::collections::VecDeque;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
+use crate::lock;
+
 /// Runs the work and returns how to hand its result over. The thread makes itself available
 /// again before handing over, so that a caller's next job finds it idle (and warm).
 type Job = Box<dyn FnOnce() -> Deliver + Send>;
@@ -101,10 +103,6 @@ pub enum Refused {
     Throttled(usize),
     /// The job panicked.
     Panicked,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

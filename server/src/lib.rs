@@ -258,7 +258,7 @@ impl Shared {
             .as_ref()
             .filter(|fast_path| fast_path.event_type == EventType::ViewerRequest)
             .ok_or_else(|| ServeError::Xdp(format!("{} has no proven viewer-request rules (edgeport hooks explains why)", function.name)))?;
-        let mut xdp = self.xdp.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut xdp = lock(&self.xdp);
         // One XDP program per interface: the old one is detached before the new one attaches.
         *xdp = None;
         let attached = fast_path.attach_xdp(iface, self.options.listen.port()).map_err(ServeError::Xdp)?;
@@ -267,12 +267,12 @@ impl Shared {
     }
 
     fn log(&self, line: &serde_json::Value) {
-        let mut sink = self.access_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut sink = lock(&self.access_log);
         let _ = writeln!(sink, "{line}");
     }
 
     fn flush_log(&self) {
-        let _ = self.access_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush();
+        let _ = lock(&self.access_log).flush();
     }
 
     fn render_metrics(&self) -> String {
@@ -281,7 +281,7 @@ impl Shared {
         let mut counters = Vec::new();
         for function in state.functions.iter() {
             let (mut idle, mut busy, mut started) = (0, 0, 0);
-            for (_, pool) in function.pools() {
+            for pool in function.pools() {
                 let (i, b, s) = pool.state();
                 idle += i;
                 busy += b;
@@ -292,7 +292,7 @@ impl Shared {
             gauges.push(("edgeport_pool_busy_instances", labels.clone(), busy as f64));
             counters.push(("edgeport_instances_started_total", labels, started));
         }
-        if let Some((name, xdp)) = self.xdp.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref() {
+        if let Some((name, xdp)) = lock(&self.xdp).as_ref() {
             for (verdict, count) in xdp.counters() {
                 counters.push(("edgeport_xdp_verdicts_total", vec![("function", name.clone()), ("verdict", verdict)], count));
             }
@@ -308,6 +308,12 @@ pub struct Listening {
     pub listen: SocketAddr,
     /// `/metrics`.
     pub metrics: SocketAddr,
+}
+
+/// Locks a mutex, whether or not a thread panicked while holding it: every value serve keeps
+/// behind one (maps of counters, a log buffer, a VM's scratch state) stays valid after a panic.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The largest viewer body serve reads (bodies are forwarded to the origin whole).

@@ -7,6 +7,8 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::lock;
+
 /// Labels as `(name, value)` pairs, in a fixed order per metric.
 pub type Labels = Vec<(&'static str, String)>;
 
@@ -108,14 +110,11 @@ impl Metrics {
         text
     }
 
-    /// A counter's value (tests and the access log's summary).
-    pub fn counter(&self, name: &'static str, labels: &Labels) -> u64 {
+    /// A counter's value.
+    #[cfg(test)]
+    fn counter(&self, name: &'static str, labels: &Labels) -> u64 {
         lock(&self.counters).get(&(name, labels.clone())).copied().unwrap_or(0)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn with(labels: &Labels, name: &'static str, value: &str) -> String {
